@@ -1,0 +1,59 @@
+using System.Security.Cryptography;
+using QueueCtl.Core.Errors;
+
+namespace QueueCtl.Core.Jobs;
+
+/// <summary>Job ids: validation of given ones, and generation of time-sortable ones.</summary>
+public static class JobId
+{
+    public const int MaxLength = 128;
+    // Crockford base32: no I, L, O, U, so generated ids never read ambiguously.
+    private const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+    public static bool IsValid(string? id) => Describe(id) is null;
+
+    /// <summary>Throws a QueueException naming what is wrong with the id.</summary>
+    public static string Validate(string? id)
+    {
+        var problem = Describe(id);
+        if (problem is not null)
+            throw QueueException.Invalid("InvalidJobId", $"Job id {Quote(id)} is not valid: {problem}. Ids are 1-{MaxLength} characters of A-Z a-z 0-9 . _ : -", id);
+        return id!;
+    }
+
+    private static string? Describe(string? id)
+    {
+        if (string.IsNullOrEmpty(id)) return "it is empty";
+        if (id.Length > MaxLength) return $"it is {id.Length} characters long";
+        foreach (var c in id)
+        {
+            var ok = c is >= 'A' and <= 'Z' or >= 'a' and <= 'z' or >= '0' and <= '9' or '.' or '_' or ':' or '-';
+            if (!ok) return char.IsControl(c) ? $"it contains the control character U+{(int)c:X4}" : $"it contains '{c}'";
+        }
+        return null;
+    }
+
+    internal static string Quote(string? value)
+    {
+        if (value is null) return "(none)";
+        var shown = value.Length > 40 ? value[..40] + "..." : value;
+        var sb = new System.Text.StringBuilder("'");
+        foreach (var c in shown) sb.Append(char.IsControl(c) ? $"\\u{(int)c:X4}" : c);
+        return sb.Append('\'').ToString();
+    }
+
+    /// <summary>A 26-character id: 48 bits of milliseconds then 80 random bits, so ids sort by creation time.</summary>
+    public static string New(DateTimeOffset now)
+    {
+        Span<byte> random = stackalloc byte[10];
+        RandomNumberGenerator.Fill(random);
+        var ms = (ulong)Math.Max(0, now.ToUnixTimeMilliseconds());
+        Span<char> chars = stackalloc char[26];
+        for (var i = 9; i >= 0; i--) { chars[i] = Alphabet[(int)(ms & 31)]; ms >>= 5; }
+        // 80 random bits = 16 base32 characters.
+        UInt128 bits = 0;
+        foreach (var b in random) bits = (bits << 8) | b;
+        for (var i = 25; i >= 10; i--) { chars[i] = Alphabet[(int)(bits & 31)]; bits >>= 5; }
+        return new string(chars);
+    }
+}

@@ -1,0 +1,140 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using QueueCtl.Core.Errors;
+
+namespace QueueCtl.Core.Storage;
+
+/// <summary>Opens a queue file: refuses what is not ours or is too new, creates it private, migrates it forward.</summary>
+internal static class SqliteDatabase
+{
+    private static readonly byte[] SqliteHeader = Encoding.ASCII.GetBytes("SQLite format 3\0");
+
+    public static SqliteConnection Open(string path, StoreOptions options)
+    {
+        CheckFileBeforeOpen(path);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            // A pooled connection keeps the file open after Dispose; workers hold one connection anyway.
+            Pooling = false,
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
+        }.ToString());
+        try
+        {
+            connection.Open();
+            Execute(connection, $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds};");
+            var journal = Scalar(connection, "PRAGMA journal_mode = WAL;");
+            if (!string.Equals(journal as string, "wal", StringComparison.OrdinalIgnoreCase))
+                throw new QueueException(QueueErrorKind.Database, "DatabaseNoWal",
+                    $"The queue database '{path}' cannot use write-ahead logging (journal mode stayed '{journal}'). Put it on a local file system.", path);
+            Execute(connection, $"PRAGMA synchronous = {(options.Durability == Durability.Full ? "FULL" : "NORMAL")};");
+            Migrate(connection, path);
+            return connection;
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw SqliteErrors.Translate(e, path);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private static void CheckFileBeforeOpen(string path)
+    {
+        if (Directory.Exists(path))
+            throw new QueueException(QueueErrorKind.Database, "DatabasePathIsFolder",
+                $"'{path}' is a folder, not a queue database. Give the path of a file, for example {Path.Combine(path, "queue.db")}.", path);
+        var folder = Path.GetDirectoryName(path)!;
+        try
+        {
+            if (!Directory.Exists(folder))
+            {
+                if (OperatingSystem.IsWindows()) Directory.CreateDirectory(folder);
+                else Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            if (!File.Exists(path))
+            {
+                // Create the file private to the user before SQLite writes anything into it.
+                var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+                if (!OperatingSystem.IsWindows()) create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                try { using var _ = new FileStream(path, create); }
+                catch (IOException) when (File.Exists(path)) { /* another process created it first */ }
+                return;
+            }
+            Span<byte> header = stackalloc byte[16];
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var read = stream.ReadAtLeast(header, 16, throwOnEndOfStream: false);
+            if (read > 0 && (read < 16 || !header.SequenceEqual(SqliteHeader)))
+                throw new QueueException(QueueErrorKind.Database, "NotQueueDatabase",
+                    $"'{path}' is not a QueueCtl database (it is not an SQLite file at all). Nothing was changed. Point --db / -Database / $QUEUECTL_DB at a queue file, or at a new path to start one.", path);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new QueueException(QueueErrorKind.Database, "DatabaseUnwritable",
+                $"Cannot use '{path}' as the queue database: {e.Message} Choose a path you can write with --db / -Database / $QUEUECTL_DB.", path, e);
+        }
+    }
+
+    private static void Migrate(SqliteConnection connection, string path)
+    {
+        CheckIdentity(connection, path, out var version);
+        if (version == SqliteSchema.CurrentVersion) return;
+
+        Execute(connection, "BEGIN IMMEDIATE;");
+        try
+        {
+            // Someone may have migrated between our check and our lock: look again under the lock.
+            CheckIdentity(connection, path, out version);
+            for (var v = version; v < SqliteSchema.CurrentVersion; v++)
+                Execute(connection, SqliteSchema.Migrations[v]);
+            Execute(connection, $"PRAGMA application_id = {SqliteSchema.ApplicationId};");
+            Execute(connection, $"PRAGMA user_version = {SqliteSchema.CurrentVersion};");
+            Execute(connection, "COMMIT;");
+        }
+        catch
+        {
+            Execute(connection, "ROLLBACK;");
+            throw;
+        }
+    }
+
+    private static void CheckIdentity(SqliteConnection connection, string path, out int version)
+    {
+        var applicationId = Convert.ToInt32(Scalar(connection, "PRAGMA application_id;"));
+        version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"));
+        if (applicationId == 0)
+        {
+            var tables = Convert.ToInt64(Scalar(connection, "SELECT count(*) FROM sqlite_schema;"));
+            if (tables > 0)
+                throw new QueueException(QueueErrorKind.Database, "NotQueueDatabase",
+                    $"'{path}' is an SQLite database, but not a QueueCtl one. Nothing was changed. Point --db / -Database / $QUEUECTL_DB at a queue file, or at a new path to start one.", path);
+            version = 0;
+            return;
+        }
+        if (applicationId != SqliteSchema.ApplicationId)
+            throw new QueueException(QueueErrorKind.Database, "NotQueueDatabase",
+                $"'{path}' belongs to another application (application_id {applicationId}). Nothing was changed.", path);
+        if (version > SqliteSchema.CurrentVersion)
+            throw new QueueException(QueueErrorKind.Database, "DatabaseTooNew",
+                $"'{path}' was written by a newer QueueCtl (schema version {version}; this one knows up to {SqliteSchema.CurrentVersion}). It was left untouched: upgrade QueueCtl to use it.", path);
+    }
+
+    internal static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    internal static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+}

@@ -1,0 +1,46 @@
+using System.Globalization;
+using QueueCtl.Core.Config;
+
+namespace QueueCtl.Core.Storage;
+
+internal sealed partial class SqliteQueueStore
+{
+    public QueueConfig GetConfig() => QueueConfig.FromValues(ReadStoredConfig());
+
+    public IReadOnlyList<QueueConfigEntry> GetConfigEntries()
+    {
+        var stored = ReadStoredConfig();
+        return ConfigKey.All.Select(key => new QueueConfigEntry
+        {
+            Key = key.Name,
+            Value = ConfigKey.Format(stored.TryGetValue(key.Name, out var v) ? v : key.Default),
+            Default = ConfigKey.Format(key.Default),
+            Range = key.Range,
+            Description = key.Description,
+        }).ToList();
+    }
+
+    public void SetConfig(ConfigKey key, double value) => Write(() =>
+    {
+        var command = Command("INSERT INTO config (key, value) VALUES ($key, $value) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+        With(command, "$key", key.Name);
+        With(command, "$value", ConfigKey.Format(value));
+        return command.ExecuteNonQuery();
+    });
+
+    private Dictionary<string, double> ReadStoredConfig() => Read(() =>
+    {
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        var command = Command("SELECT key, value FROM config");
+        using var r = command.ExecuteReader();
+        while (r.Read())
+        {
+            // A value written by hand outside the range is ignored rather than trusted.
+            var key = ConfigKey.All.FirstOrDefault(k => k.Name == r.GetString(0));
+            if (key is not null && double.TryParse(r.GetString(1), NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+                && v >= key.Min && v <= key.Max)
+                values[key.Name] = v;
+        }
+        return values;
+    });
+}

@@ -1,0 +1,157 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using QueueCtl.Core.Config;
+using QueueCtl.Core.Errors;
+using QueueCtl.Core.Jobs;
+using QueueCtl.Core.Time;
+
+namespace QueueCtl.Core.Storage;
+
+/// <summary>
+/// The SQLite backend: the only place that knows SQL. One long-lived connection, used by one
+/// thread at a time (guarded by a lock), with its prepared commands kept for reuse.
+/// Partial files group the statements by concern: Enqueue, Lifecycle (the state machine),
+/// Queries, Workers and Config.
+/// </summary>
+internal sealed partial class SqliteQueueStore : IQueueStore
+{
+    private readonly SqliteConnection _connection;
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly object _gate = new();
+    private readonly IClock _clock;
+    private bool _disposed;
+
+    private SqliteQueueStore(string path, SqliteConnection connection, IClock clock)
+    {
+        Path = path;
+        _connection = connection;
+        _clock = clock;
+    }
+
+    public string Path { get; }
+    public IClock Clock => _clock;
+
+    public static SqliteQueueStore Open(string path, IClock? clock = null, StoreOptions? options = null) =>
+        new(path, SqliteDatabase.Open(path, options ?? StoreOptions.Default), clock ?? SystemClock.Instance);
+
+    internal long NowMs => _clock.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>Runs a read under the lock, translating SQLite failures into QueueExceptions.</summary>
+    private T Read<T>(Func<T> work)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            try { return work(); }
+            catch (SqliteException e) { throw SqliteErrors.Translate(e, Path); }
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> inside BEGIN IMMEDIATE … COMMIT: all of it is written, or none.</summary>
+    private T Write<T>(Func<T> work)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            try
+            {
+                Run("BEGIN IMMEDIATE;");
+            }
+            catch (SqliteException e) { throw SqliteErrors.Translate(e, Path); }
+            try
+            {
+                var result = work();
+                Run("COMMIT;");
+                return result;
+            }
+            catch (Exception e)
+            {
+                try { Run("ROLLBACK;"); } catch (SqliteException) { /* SQLite may have rolled back itself (SQLITE_FULL) */ }
+                if (e is SqliteException sqlite) throw SqliteErrors.Translate(sqlite, Path);
+                throw;
+            }
+        }
+    }
+
+    private void Run(string sql)
+    {
+        var command = Command(sql);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>A prepared command for this SQL text, reused across calls; its parameters are cleared.</summary>
+    private SqliteCommand Command(string sql)
+    {
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            _commands[sql] = command;
+        }
+        command.Parameters.Clear();
+        return command;
+    }
+
+    private static SqliteCommand With(SqliteCommand command, string name, object? value)
+    {
+        command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+
+    internal static long Ms(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+    internal static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+    private static DateTimeOffset? FromMs(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : FromMs(r.GetInt64(i));
+    private static string? Text(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    private static int? Int(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt32(i);
+
+    internal static string ShellName(JobShell shell) => shell.ToString().ToLowerInvariant();
+    internal static JobShell ParseShell(string name) => Enum.Parse<JobShell>(name, ignoreCase: true);
+
+    internal static IReadOnlyDictionary<string, string> ParseEnvironment(string? json) =>
+        json is null ? QueueJob.EmptyEnvironment
+            : JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? (IReadOnlyDictionary<string, string>)QueueJob.EmptyEnvironment;
+
+    private const string JobColumns =
+        "id, command, shell, queue, priority, state, attempts, max_retries, timeout_sec, run_at, next_run_at, " +
+        "working_directory, environment, exit_code, last_error, output, created_at, updated_at, started_at, " +
+        "finished_at, duration_ms, worker_id, lease_expires_at";
+
+    private static QueueJob ReadJob(SqliteDataReader r, QueueConfig config) => new()
+    {
+        Id = r.GetString(0),
+        Command = r.GetString(1),
+        Shell = ParseShell(r.GetString(2)),
+        Queue = r.GetString(3),
+        Priority = r.GetInt32(4),
+        State = JobLifecycle.ParseState(r.GetString(5)),
+        Attempts = r.GetInt32(6),
+        MaxRetries = Int(r, 7) ?? config.MaxRetries,
+        TimeoutSec = Int(r, 8) ?? config.JobTimeout,
+        RunAt = FromMs(r.GetInt64(9)),
+        NextRunAt = FromMs(r.GetInt64(10)),
+        WorkingDirectory = Text(r, 11),
+        Environment = ParseEnvironment(Text(r, 12)),
+        ExitCode = Int(r, 13),
+        LastError = Text(r, 14),
+        Output = Text(r, 15),
+        CreatedAt = FromMs(r.GetInt64(16)),
+        UpdatedAt = FromMs(r.GetInt64(17)),
+        StartedAt = FromMs(r, 18),
+        FinishedAt = FromMs(r, 19),
+        Duration = r.IsDBNull(20) ? null : TimeSpan.FromMilliseconds(r.GetInt64(20)),
+        WorkerId = Text(r, 21),
+        LeaseExpiresAt = FromMs(r, 22),
+    };
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var command in _commands.Values) command.Dispose();
+            _commands.Clear();
+            _connection.Dispose();
+        }
+    }
+}

@@ -1,0 +1,94 @@
+namespace QueueCtl.Core.Storage;
+
+/// <summary>
+/// The schema, versioned through PRAGMA user_version and marked as QueueCtl's through
+/// PRAGMA application_id. Migrations only ever move forward; each entry brings the schema
+/// from version i to i+1.
+/// </summary>
+internal static class SqliteSchema
+{
+    /// <summary>"QCTL" in ASCII: tells a QueueCtl database from any other SQLite file.</summary>
+    public const int ApplicationId = 0x5143544C;
+
+    public static int CurrentVersion => Migrations.Length;
+
+    public static readonly string[] Migrations =
+    [
+        // 1: jobs, their attempts, workers and configuration. Times are Unix milliseconds (UTC).
+        """
+        CREATE TABLE jobs (
+            seq               INTEGER PRIMARY KEY,      -- enqueue order: breaks priority ties
+            id                TEXT NOT NULL UNIQUE,
+            command           TEXT NOT NULL,
+            shell             TEXT NOT NULL,
+            queue             TEXT NOT NULL,
+            priority          INTEGER NOT NULL,
+            state             TEXT NOT NULL,
+            attempts          INTEGER NOT NULL DEFAULT 0,
+            max_retries       INTEGER,                  -- NULL: the configured default
+            timeout_sec       INTEGER,                  -- NULL: the configured default
+            run_at            INTEGER NOT NULL,
+            next_run_at       INTEGER NOT NULL,
+            working_directory TEXT,
+            environment       TEXT,                     -- JSON object of extra variables
+            exit_code         INTEGER,
+            last_error        TEXT,
+            output            TEXT,
+            created_at        INTEGER NOT NULL,
+            updated_at        INTEGER NOT NULL,
+            started_at        INTEGER,
+            finished_at       INTEGER,
+            duration_ms       INTEGER,
+            worker_id         TEXT,
+            lease_token       INTEGER,
+            lease_expires_at  INTEGER,
+            pid               INTEGER,                  -- the running command's process (group) id
+            cancel_requested  INTEGER NOT NULL DEFAULT 0
+        );
+        -- The claim walks this index: O(log n) to the first due job.
+        CREATE INDEX jobs_ready ON jobs(priority DESC, seq) WHERE state IN ('pending', 'failed');
+        CREATE INDEX jobs_ready_by_queue ON jobs(queue, priority DESC, seq) WHERE state IN ('pending', 'failed');
+        CREATE INDEX jobs_next_due ON jobs(next_run_at) WHERE state IN ('pending', 'failed');
+        CREATE INDEX jobs_held ON jobs(worker_id, lease_expires_at) WHERE state = 'processing';
+        CREATE INDEX jobs_by_state ON jobs(state, queue);
+
+        CREATE TABLE attempts (
+            attempt_id  INTEGER PRIMARY KEY,
+            job_id      TEXT NOT NULL,
+            number      INTEGER NOT NULL,
+            worker_id   TEXT NOT NULL,
+            lease_token INTEGER NOT NULL,
+            started_at  INTEGER NOT NULL,
+            finished_at INTEGER,
+            outcome     TEXT NOT NULL,
+            exit_code   INTEGER,
+            error       TEXT,
+            duration_ms INTEGER
+        );
+        CREATE INDEX attempts_by_job ON attempts(job_id, attempt_id);
+        CREATE INDEX attempts_by_finish ON attempts(finished_at) WHERE finished_at IS NOT NULL;
+
+        CREATE TABLE workers (
+            id             TEXT PRIMARY KEY,
+            host           TEXT NOT NULL,
+            pid            INTEGER NOT NULL,
+            process_start  INTEGER,                     -- tells a live worker from a reused pid
+            queues         TEXT NOT NULL,               -- comma-separated; empty = every queue
+            slots          INTEGER NOT NULL,
+            started_at     INTEGER NOT NULL,
+            heartbeat_at   INTEGER NOT NULL,
+            state          TEXT NOT NULL,               -- running, stopping, stopped, lost
+            stop_requested INTEGER NOT NULL DEFAULT 0,  -- 0 no, 1 gracefully, 2 at once
+            notify_port    INTEGER,                     -- loopback UDP port that wakes it
+            stopped_at     INTEGER,
+            jobs_done      INTEGER NOT NULL DEFAULT 0,
+            log_path       TEXT
+        );
+
+        CREATE TABLE config (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """,
+    ];
+}

@@ -1,0 +1,340 @@
+using System.Collections.Concurrent;
+using QueueCtl.Core.Config;
+using QueueCtl.Core.Errors;
+using QueueCtl.Core.Jobs;
+using QueueCtl.Core.Processes;
+using QueueCtl.Core.Storage;
+using QueueCtl.Core.Time;
+
+namespace QueueCtl.Core.Workers;
+
+/// <summary>
+/// A worker: registers itself, claims due jobs into its slots, runs them through an executor,
+/// records outcomes under the lease token, heartbeats (renewing its leases and recovering the
+/// jobs of dead workers), and stops gracefully or at once on request.
+/// </summary>
+public sealed class Worker
+{
+    private readonly string _databasePath;
+    private readonly WorkerOptions _options;
+    private readonly IJobExecutor _executor;
+    private readonly IClock _clock;
+    private readonly ConcurrentDictionary<string, RunningJob> _running = new(StringComparer.Ordinal);
+    private readonly object _logGate = new();
+    private StreamWriter? _log;
+    private int _stopRequest;
+
+    public Worker(string databasePath, WorkerOptions? options = null, IJobExecutor? executor = null, IClock? clock = null)
+    {
+        _databasePath = databasePath;
+        _options = options ?? new WorkerOptions();
+        _executor = executor ?? ShellExecutor.Instance;
+        _clock = clock ?? SystemClock.Instance;
+        if (_options.Slots is < 1 or > WorkerOptions.MaxSlots)
+            throw QueueException.Invalid("InvalidConcurrency", $"A worker runs 1 to {WorkerOptions.MaxSlots} jobs at once; {_options.Slots} was asked.", _options.Slots);
+        foreach (var queue in _options.Queues) JobSpecValidator.ValidateQueue(queue);
+        Id = _options.WorkerId is { } id ? JobId.Validate(id) : NewWorkerId();
+    }
+
+    public string Id { get; }
+    public static string Host => System.Environment.MachineName;
+
+    /// <summary>Raised for each thing the worker does, from whichever thread did it.</summary>
+    public event Action<WorkerEvent>? EventRaised;
+
+    public static string NewWorkerId() => $"w-{Host.ToLowerInvariant().Where(c => char.IsAsciiLetterOrDigit(c) || c == '-').Take(20).Aggregate("", (s, c) => s + c)}-{JobId.New(DateTimeOffset.UtcNow)[^8..].ToLowerInvariant()}";
+
+    private StopRequest StopLevel => (StopRequest)Volatile.Read(ref _stopRequest);
+
+    private void RaiseStop(StopRequest level)
+    {
+        int current;
+        while ((current = Volatile.Read(ref _stopRequest)) < (int)level)
+            if (Interlocked.CompareExchange(ref _stopRequest, (int)level, current) == current) break;
+        if (level == StopRequest.Immediate)
+            foreach (var job in _running.Values) job.End(AttemptOutcome.HandedBack);
+    }
+
+    /// <summary>Runs until asked to stop (or, with Drain, until nothing is due).</summary>
+    /// <param name="stop">Graceful stop: no new claims, running jobs get shutdown_grace to finish.</param>
+    /// <param name="stopNow">Immediate stop: running jobs are ended and handed back.</param>
+    public async Task RunAsync(CancellationToken stop = default, CancellationToken stopNow = default)
+    {
+        if (_options.LogPath is { } logPath)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logPath))!);
+            _log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        }
+        try
+        {
+            using var store = SqliteQueueStore.Open(_databasePath, _clock, _options.Store);
+            using var wake = new WakeSignal(listen: true);
+            store.RegisterWorker(new QueueWorker
+            {
+                Id = Id, Host = Host, ProcessId = ProcessTools.CurrentPid, Queues = _options.Queues,
+                Slots = _options.Slots, LogPath = _options.LogPath,
+            }, ProcessTools.CurrentStartMarker, wake.Port);
+            Emit(WorkerEventKind.Started, null, null,
+                $"pid {ProcessTools.CurrentPid}, {_options.Slots} slot(s), queues {(_options.Queues.Count == 0 ? "*" : string.Join(",", _options.Queues))}, database {store.Path}");
+
+            using var registrations = new CompositeDisposable(
+                stop.Register(wake.Set),
+                stopNow.Register(() => { RaiseStop(StopRequest.Immediate); wake.Set(); }));
+            using var heartbeatStop = new CancellationTokenSource();
+            Recover(store, store.GetConfig());
+            var heartbeat = Task.Run(() => HeartbeatLoop(store, wake, heartbeatStop.Token));
+            try
+            {
+                await ClaimLoop(store, wake, stop).ConfigureAwait(false);
+            }
+            finally
+            {
+                await ShutDown(store, wake, stop, stopNow).ConfigureAwait(false);
+                heartbeatStop.Cancel();
+                await heartbeat.ConfigureAwait(false);
+                TryWrite(() => store.SetWorkerState(Id, WorkerState.Stopped));
+                Emit(WorkerEventKind.Stopped, null, null, "stopped");
+            }
+        }
+        finally
+        {
+            lock (_logGate) { _log?.Dispose(); _log = null; }
+        }
+    }
+
+    private async Task ClaimLoop(SqliteQueueStore store, WakeSignal wake, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested && StopLevel == StopRequest.None)
+        {
+            var config = store.GetConfig();
+            var free = _options.Slots - _running.Count;
+            var claimed = 0;
+            if (free > 0)
+            {
+                IReadOnlyList<ClaimedJob> jobs;
+                try { jobs = store.Claim(Id, _options.Queues, free, config); }
+                catch (QueueException e) when (e.Kind is QueueErrorKind.Busy or QueueErrorKind.Full)
+                {
+                    Emit(WorkerEventKind.Warning, null, null, e.Message);
+                    await wake.WaitAsync(_options.IdlePoll, stop).ConfigureAwait(false);
+                    continue;
+                }
+                claimed = jobs.Count;
+                foreach (var job in jobs) Start(job, config, store, wake);
+            }
+            if (_options.Drain && claimed == 0 && _running.IsEmpty) return;
+            if (free > 0 && claimed == free) continue; // the queue may hold more
+
+            var wait = _options.IdlePoll;
+            if (_running.Count < _options.Slots && store.NextDueAt(_options.Queues) is { } due)
+                wait = TimeSpan.FromTicks(Math.Clamp((due - _clock.UtcNow).Ticks, 0, wait.Ticks));
+            if (await wake.WaitAsync(wait, stop).ConfigureAwait(false))
+                Apply(store.ReadControl(Id));
+        }
+    }
+
+    private void Start(ClaimedJob job, QueueConfig config, SqliteQueueStore store, WakeSignal wake)
+    {
+        var running = new RunningJob(job);
+        _running[job.Id] = running;
+        Emit(WorkerEventKind.Picked, job.Id, job.Attempt, job.Command);
+        running.Task = Task.Run(() => RunJob(running, config, store, wake));
+    }
+
+    private async Task RunJob(RunningJob running, QueueConfig config, SqliteQueueStore store, WakeSignal wake)
+    {
+        var job = running.Job;
+        AttemptResult result;
+        try
+        {
+            var context = new ExecutionContext
+            {
+                OutputLimit = config.OutputLimit,
+                ProcessStarted = pid => TryWrite(() => store.RecordProcess(job, pid)),
+            };
+            result = await _executor.ExecuteAsync(job, context, running.Abort.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            result = new AttemptResult(AttemptOutcome.Failed, null, $"the worker could not run it: {e.Message}", null);
+        }
+        result = running.EndReason switch
+        {
+            AttemptOutcome.Cancelled => result with { Outcome = AttemptOutcome.Cancelled, Error = "cancelled by user" },
+            AttemptOutcome.HandedBack => result with { Outcome = AttemptOutcome.HandedBack },
+            _ => result,
+        };
+
+        FinishResult? finish = null;
+        for (var attempt = 1; finish is null && attempt <= 10; attempt++)
+        {
+            try { finish = store.Finish(Id, [(job, result)], store.GetConfig())[0]; }
+            catch (QueueException e) when (e.Kind is QueueErrorKind.Busy or QueueErrorKind.Full && attempt < 10)
+            {
+                Emit(WorkerEventKind.Warning, job.Id, job.Attempt, $"could not record the outcome yet ({e.Message}); trying again");
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt)).ConfigureAwait(false);
+            }
+            catch (QueueException e)
+            {
+                Emit(WorkerEventKind.Warning, job.Id, job.Attempt, $"could not record the outcome: {e.Message}. Its lease will run out and the job will be retried.");
+                break;
+            }
+        }
+        _running.TryRemove(job.Id, out _);
+        if (finish is not null) Report(finish);
+        wake.Set();
+    }
+
+    private void Report(FinishResult finish)
+    {
+        var job = finish.Job;
+        var result = finish.Result;
+        if (!finish.Applied)
+        {
+            Emit(WorkerEventKind.LeaseLost, job.Id, job.Attempt, "its lease had been taken over; this outcome was discarded");
+            return;
+        }
+        var what = result.Error ?? $"exit code {result.ExitCode}";
+        switch (finish.NewState)
+        {
+            case JobState.Completed:
+                Emit(WorkerEventKind.Completed, job.Id, job.Attempt, $"completed in {(_clock.UtcNow - job.StartedAt).TotalSeconds:0.###} s");
+                break;
+            case JobState.Failed:
+                Emit(WorkerEventKind.Retrying, job.Id, job.Attempt, $"failed ({what}); retry {job.Attempt} of {job.MaxRetries} at {finish.RetryAt:u}");
+                break;
+            case JobState.Dead:
+                Emit(WorkerEventKind.DeadLettered, job.Id, job.Attempt, $"failed ({what}); moved to the dead-letter queue");
+                break;
+            case JobState.Pending:
+                Emit(WorkerEventKind.HandedBack, job.Id, job.Attempt, "handed back to the queue (not charged)");
+                break;
+        }
+    }
+
+    private async Task HeartbeatLoop(SqliteQueueStore store, WakeSignal wake, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var interval = TimeSpan.FromSeconds(1);
+            try
+            {
+                var config = store.GetConfig();
+                interval = TimeSpan.FromSeconds(Math.Max(0.2, config.LeaseSeconds / 3.0));
+                Apply(store.Heartbeat(Id, config.LeaseSeconds));
+                Recover(store, config);
+                if (StopLevel != StopRequest.None) wake.Set();
+            }
+            catch (QueueException e)
+            {
+                Emit(WorkerEventKind.Warning, null, null, $"heartbeat failed: {e.Message}");
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            try { await Task.Delay(interval, stop).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    private void Apply(WorkerControl control)
+    {
+        if (control.Stop != StopRequest.None) RaiseStop(control.Stop);
+        foreach (var id in control.CancelJobIds)
+            if (_running.TryGetValue(id, out var job)) job.End(AttemptOutcome.Cancelled);
+    }
+
+    /// <summary>
+    /// Recovers jobs whose worker is gone: local workers whose process died lose their leases at
+    /// once; any expired lease is charged as "worker lost", after its command (if it ran on this
+    /// host) has been ended, so that no job ever runs twice at the same time.
+    /// </summary>
+    private void Recover(SqliteQueueStore store, QueueConfig config)
+    {
+        foreach (var (id, pid, processStart, _) in store.LocalWorkers(Host))
+        {
+            if (id == Id || ProcessTools.IsAlive(pid, processStart)) continue;
+            store.MarkWorkerLost(id);
+            Emit(WorkerEventKind.Warning, null, null, $"worker {id} (pid {pid}) is gone; recovering its jobs");
+        }
+        store.MarkSilentWorkersLost(TimeSpan.FromSeconds(config.LeaseSeconds * 3));
+        foreach (var lease in store.FindExpiredLeases())
+        {
+            if (lease.Pid is { } pid && string.Equals(lease.Host, Host, StringComparison.OrdinalIgnoreCase))
+                ProcessTools.KillGroupAndWait(pid, TimeSpan.FromSeconds(1));
+            if (store.FailLostAttempt(lease, config))
+                Emit(WorkerEventKind.Recovered, lease.JobId, lease.Attempt, $"attempt charged as worker lost (worker {lease.WorkerId ?? "?"}); retry policy applied");
+        }
+    }
+
+    private async Task ShutDown(SqliteQueueStore store, WakeSignal wake, CancellationToken stop, CancellationToken stopNow)
+    {
+        if (_options.Drain && _running.IsEmpty && StopLevel == StopRequest.None && !stop.IsCancellationRequested) return;
+        TryWrite(() => store.SetWorkerState(Id, WorkerState.Stopping));
+        RaiseStop(stopNow.IsCancellationRequested ? StopRequest.Immediate : StopRequest.Graceful);
+        if (!_running.IsEmpty)
+        {
+            var grace = TimeSpan.FromSeconds(TryRead(() => store.GetConfig().ShutdownGrace, 30));
+            Emit(WorkerEventKind.Stopping, null, null,
+                StopLevel == StopRequest.Immediate ? $"stopping now: ending {_running.Count} running job(s)"
+                    : $"stopping: waiting up to {grace.TotalSeconds:0} s for {_running.Count} running job(s)");
+            var deadline = _clock.UtcNow + grace;
+            while (!_running.IsEmpty && StopLevel != StopRequest.Immediate && _clock.UtcNow < deadline)
+            {
+                await wake.WaitAsync(TimeSpan.FromMilliseconds(250), stopNow).ConfigureAwait(false);
+                if (stopNow.IsCancellationRequested) RaiseStop(StopRequest.Immediate);
+                else TryRead(() => { Apply(store.ReadControl(Id)); return 0; }, 0);
+            }
+            foreach (var job in _running.Values) job.End(AttemptOutcome.HandedBack);
+            await Task.WhenAll(_running.Values.Select(j => j.Task ?? Task.CompletedTask).ToArray()).ConfigureAwait(false);
+        }
+        else
+        {
+            Emit(WorkerEventKind.Stopping, null, null, "stopping: no running jobs");
+        }
+    }
+
+    private void TryWrite(Func<object?> write)
+    {
+        try { write(); }
+        catch (QueueException e) { Emit(WorkerEventKind.Warning, null, null, e.Message); }
+    }
+
+    private void TryWrite(Action write) => TryWrite(() => { write(); return null; });
+
+    private T TryRead<T>(Func<T> read, T fallback)
+    {
+        try { return read(); }
+        catch (QueueException e) { Emit(WorkerEventKind.Warning, null, null, e.Message); return fallback; }
+    }
+
+    private void Emit(WorkerEventKind kind, string? jobId, int? attempt, string message)
+    {
+        var e = new WorkerEvent(_clock.UtcNow, kind, Id, jobId, attempt, message);
+        lock (_logGate) _log?.WriteLine(e.ToString());
+        try { EventRaised?.Invoke(e); }
+        catch (Exception ex) when (ex is not OutOfMemoryException) { /* a listener's failure must not stop the worker */ }
+    }
+
+    private sealed class RunningJob(ClaimedJob job)
+    {
+        private int _reason = -1;
+        public ClaimedJob Job { get; } = job;
+        public CancellationTokenSource Abort { get; } = new();
+        public Task? Task { get; set; }
+        public AttemptOutcome? EndReason => Volatile.Read(ref _reason) is var r and >= 0 ? (AttemptOutcome)r : null;
+
+        /// <summary>Ends the attempt; the first reason given wins.</summary>
+        public void End(AttemptOutcome reason)
+        {
+            if (Interlocked.CompareExchange(ref _reason, (int)reason, -1) == -1)
+                try { Abort.Cancel(); } catch (ObjectDisposedException) { }
+        }
+    }
+
+    private sealed class CompositeDisposable(params IDisposable[] items) : IDisposable
+    {
+        public void Dispose() { foreach (var item in items) item.Dispose(); }
+    }
+}

@@ -1,0 +1,22 @@
+using QueueCtl.Core.Storage;
+
+namespace QueueCtl.Core.Workers;
+
+public sealed record WorkerOptions
+{
+    /// <summary>Jobs run at once by this worker process.</summary>
+    public int Slots { get; init; } = 1;
+    /// <summary>Queues served; empty = every queue.</summary>
+    public IReadOnlyList<string> Queues { get; init; } = [];
+    /// <summary>Process what is due, then return (queuectl worker start --once, Invoke-QueueWorker -Drain).</summary>
+    public bool Drain { get; init; }
+    /// <summary>Given by a launcher so it can find the worker it started; generated otherwise.</summary>
+    public string? WorkerId { get; init; }
+    /// <summary>Also append every event to this file (detached workers).</summary>
+    public string? LogPath { get; init; }
+    /// <summary>The longest an idle worker sleeps without being woken, as a safety net.</summary>
+    public TimeSpan IdlePoll { get; init; } = TimeSpan.FromSeconds(1);
+    public StoreOptions Store { get; init; } = StoreOptions.Default;
+
+    public const int MaxSlots = 256;
+}
