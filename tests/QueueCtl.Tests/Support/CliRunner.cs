@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace QueueCtl.Tests.Support;
+
+/// <summary>The outcome of one `queuectl` process.</summary>
+public sealed record CliResult(int ExitCode, string StdOut, string StdErr)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{StdOut}\n--- stderr\n{StdErr}";
+}
+
+/// <summary>Runs the built queuectl executable as a real child process.</summary>
+public static class CliRunner
+{
+    public static CliResult Run(string? stdin, params string[] args) => Run(stdin, null, TimeSpan.FromSeconds(60), args);
+
+    public static CliResult Run(string? stdin, IDictionary<string, string?>? environment, TimeSpan timeout, params string[] args)
+    {
+        using var process = Start(args, environment, redirectInput: true);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null) process.StandardInput.Write(stdin);
+        process.StandardInput.Close();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"queuectl {string.Join(' ', args)} did not finish within {timeout}");
+        }
+        process.WaitForExit();
+        return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Starts queuectl without waiting (workers); the caller owns the process.</summary>
+    public static Process Start(IEnumerable<string> args, IDictionary<string, string?>? environment = null, bool redirectInput = false)
+    {
+        var startInfo = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = redirectInput,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        startInfo.ArgumentList.Add(RepoPaths.QueueCtlDll);
+        foreach (var arg in args) startInfo.ArgumentList.Add(arg);
+        startInfo.Environment.Remove("QUEUECTL_DB");
+        if (environment is not null)
+            foreach (var (name, value) in environment)
+                if (value is null) startInfo.Environment.Remove(name); else startInfo.Environment[name] = value;
+        return Process.Start(startInfo) ?? throw new InvalidOperationException("could not start queuectl");
+    }
+}
