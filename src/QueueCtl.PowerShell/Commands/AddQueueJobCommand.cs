@@ -51,9 +51,9 @@ public sealed class AddQueueJobCommand : QueueCmdletBase
     [ValidateRange(0, JobLimits.MaxTimeoutSec)]
     public int? TimeoutSec { get; set; }
 
-    /// <summary>Not before this time (local unless it carries an offset or is UTC).</summary>
+    /// <summary>Not before this time; a DateTime without an offset is taken as local time.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public DateTime? RunAt { get; set; }
+    public DateTimeOffset? RunAt { get; set; }
 
     /// <summary>Not before now plus this much.</summary>
     [Parameter]
@@ -103,7 +103,7 @@ public sealed class AddQueueJobCommand : QueueCmdletBase
             Priority = Priority,
             MaxRetries = MaxRetries,
             TimeoutSec = TimeoutSec,
-            RunAt = RunAt is { } runAt ? ToOffset(runAt) : null,
+            RunAt = RunAt,
             Delay = Delay,
             WorkingDirectory = WorkingDirectory is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(WorkingDirectory),
         };
@@ -117,9 +117,6 @@ public sealed class AddQueueJobCommand : QueueCmdletBase
         }
         return spec;
     }
-
-    private static DateTimeOffset ToOffset(DateTime time) =>
-        time.Kind == DateTimeKind.Utc ? new DateTimeOffset(time) : new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Local));
 
     /// <summary>Writes the batch in one transaction; if it is refused, retries item by item so only the culprits fail.</summary>
     private void Flush()
