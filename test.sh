@@ -15,4 +15,14 @@ echo "== xunit"
 dotnet test QueueCtl.sln -c Release --no-build -nologo \
   --logger "trx;LogFilePrefix=xunit" --results-directory "$results" || status=1
 
+echo "== PowerShell script check (tree-sitter grammar, cmdlet surface)"
+node tools/check-powershell/check.mjs || status=1
+
+if command -v pwsh >/dev/null 2>&1; then
+  echo "== Pester"
+  pwsh -NoProfile -NonInteractive -File build.ps1 -Task Pester -Configuration Release || status=1
+else
+  echo "Pester: SKIPPED (pwsh not installed)"
+fi
+
 exit $status
