@@ -113,7 +113,7 @@ function checkCalls(tree, where, lineOffset = 0) {
     if (!cmdlet) { fail(at, `${name} is not a QueueCtl cmdlet (the module has ${surface.cmdlets.map(c => c.name).join(', ')})`); continue; }
     if (cmdlet.name !== name) { fail(at, `write ${cmdlet.name}, not ${name}`); continue; }
     const elements = node.childForFieldName('command_elements');
-    const used = elements ? [...nodes(elements)].filter(n => n.type === 'command_parameter')
+    const used = elements ? elements.children.filter(n => n.type === 'command_parameter')
       .map(n => n.text.replace(/^-/, '').replace(/:.*$/s, '')).filter(p => /^[A-Za-z]/.test(p)) : [];
     checkCall(cmdlet, used, at);
   }
