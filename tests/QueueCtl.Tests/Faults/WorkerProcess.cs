@@ -21,7 +21,13 @@ public sealed class WorkerProcess : IDisposable
     }
 
     public static WorkerProcess Start(string database, int concurrency = 1, params string[] extra) =>
-        new(CliRunner.Start(["worker", "run", "--db", database, "--concurrency", concurrency.ToString(), .. extra]));
+        Start(database, concurrency, null, extra);
+
+    public static WorkerProcess Start(string database, int concurrency, IDictionary<string, string?>? environment, params string[] extra) =>
+        new(CliRunner.Start(["worker", "run", "--db", database, "--concurrency", concurrency.ToString(), .. extra], environment));
+
+    /// <summary>A QueueCtl.FaultDriver child (enqueuer or lock holder), its output drained the same way.</summary>
+    public static WorkerProcess StartDriver(params string[] args) => new(FaultDriver.Start(args));
 
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
