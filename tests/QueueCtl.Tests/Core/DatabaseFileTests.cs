@@ -112,6 +112,44 @@ public class DatabaseFileTests
     }
 
     [Fact]
+    public void A_database_locked_past_the_busy_timeout_is_reported_as_busy_and_nothing_is_written()
+    {
+        using var temp = new TempQueue();
+        using (var queue = JobQueue.Open(temp.DatabasePath))
+            queue.Enqueue(new JobSpec { Id = "before", Command = "true" });
+
+        using var holder = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temp.DatabasePath, Pooling = false }.ToString());
+        holder.Open();
+        using (var begin = holder.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            begin.ExecuteNonQuery();
+        }
+        using (var locked = JobQueue.Open(temp.DatabasePath, options: new QueueCtl.Core.Storage.StoreOptions { BusyTimeout = TimeSpan.FromMilliseconds(200) }))
+        {
+            var e = Assert.Throws<QueueException>(() => locked.Enqueue(new JobSpec { Id = "blocked", Command = "true" }));
+            Assert.Equal(QueueErrorKind.Busy, e.Kind);
+            Assert.Equal("DatabaseBusy", e.ErrorId);
+            Assert.Equal(6, e.ExitCode);
+            Assert.Contains("locked", e.Message);
+            Assert.Equal("InvalidInput", Record(() => locked.SetConfig("max_retries", "x")));
+            Assert.Equal("Busy", Record(() => locked.SetConfig("max_retries", "5")));
+            Assert.Single(locked.ListJobs()); // reading still works beside a writer (WAL)
+        }
+        using (var rollback = holder.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK";
+            rollback.ExecuteNonQuery();
+        }
+        using var after = JobQueue.Open(temp.DatabasePath);
+        Assert.Equal(["before"], after.ListJobs().Select(j => j.Id).ToArray());
+        Assert.Equal(3, after.GetConfig().MaxRetries);
+
+        static string Record(Action action) =>
+            Assert.Throws<QueueException>(action).Kind.ToString();
+    }
+
+    [Fact]
     public void A_folder_given_as_the_database_path_is_refused()
     {
         using var temp = new TempQueue();

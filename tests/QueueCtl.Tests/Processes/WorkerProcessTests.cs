@@ -150,6 +150,73 @@ public class WorkerProcessTests
     }
 
     [Fact]
+    public async Task A_frozen_worker_that_wakes_after_its_lease_cannot_overwrite_the_retry()
+    {
+        using var temp = new TempQueue();
+        var markers = temp.File("markers");
+        using var queue = JobQueue.Open(temp.DatabasePath);
+        queue.SetConfig("lease_seconds", "2");
+        queue.SetConfig("backoff_base", "1");
+        queue.Enqueue(new JobSpec { Id = "frozen-job", Command = MarkerCommand(markers), MaxRetries = 3 });
+
+        using var frozen = WorkerProcess.Start(temp.DatabasePath, "--worker-id", "frozen");
+        await WaitForLine(markers, "start 1 ", "the first attempt starts", frozen);
+        await Eventually.True(() => Convert.ToInt64(ScalarOf(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE pid IS NOT NULL")) == 1,
+            Patience, () => "the worker records its command's pid; log:\n" + frozen.Log);
+        using var survivor = WorkerProcess.Start(temp.DatabasePath, "--worker-id", "survivor");
+        await Eventually.True(() => queue.ListWorkers().Any(w => w.Id == "survivor"), Patience, "the survivor registers");
+
+        Freeze(frozen, temp.DatabasePath);
+        try
+        {
+            // Its process still exists, so only the lease running out tells the survivor it is gone.
+            await Eventually.True(() => queue.GetJob("frozen-job").State == JobState.Completed, Patience,
+                () => $"{queue.GetJob("frozen-job")}; survivor log:\n{survivor.Log}");
+        }
+        finally
+        {
+            Assert.True(QueueCtl.Core.Processes.ProcessTools.Signal(frozen.Pid, SigCont));
+        }
+        // Thawed, it finds its command ended and reports the attempt under its old lease token.
+        await Eventually.True(() => frozen.Log.Contains("lease had been taken over"), Patience, () => "the stale outcome is refused; log:\n" + frozen.Log);
+        frozen.Terminate();
+        survivor.Terminate();
+        Assert.Equal(0, frozen.WaitForExit(Patience));
+        Assert.Equal(0, survivor.WaitForExit(Patience));
+
+        var job = queue.GetJob("frozen-job");
+        Assert.Equal((JobState.Completed, 2, "survivor", 0), (job.State, job.Attempts, job.WorkerId, job.ExitCode));
+        Assert.Null(job.LastError);
+        Assert.Equal([(1, "frozen", AttemptOutcome.WorkerLost), (2, "survivor", AttemptOutcome.Succeeded)],
+            queue.GetAttempts("frozen-job").Select(a => (a.Number, a.WorkerId, a.Outcome)).ToArray());
+        var lines = ReadMarkers(markers);
+        Assert.True(lines.Where(m => m.Attempt == 1).Max(m => m.Nanos) < lines.Where(m => m.Attempt == 2).Min(m => m.Nanos),
+            "the two attempts overlapped:\n" + string.Join("\n", lines.Select(m => m.Line)));
+    }
+
+    private const int SigStop = 19, SigCont = 18;
+
+    /// <summary>SIGSTOPs a worker at a moment it holds no database lock (else every other worker would wait on it).</summary>
+    private static void Freeze(WorkerProcess worker, string database)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            Assert.True(QueueCtl.Core.Processes.ProcessTools.Signal(worker.Pid, SigStop));
+            Thread.Sleep(50);
+            using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+                new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = database, Pooling = false, DefaultTimeout = 1 }.ToString());
+            connection.Open();
+            using var probe = connection.CreateCommand();
+            probe.CommandText = "PRAGMA busy_timeout = 300; BEGIN IMMEDIATE; ROLLBACK;";
+            try { probe.ExecuteNonQuery(); return; }
+            catch (Microsoft.Data.Sqlite.SqliteException) { }
+            Assert.True(QueueCtl.Core.Processes.ProcessTools.Signal(worker.Pid, SigCont));
+            Thread.Sleep(100);
+        }
+        Assert.Fail("could not freeze the worker outside a transaction");
+    }
+
+    [Fact]
     public async Task Sigterm_lets_a_running_job_finish_within_the_grace()
     {
         using var temp = new TempQueue();
