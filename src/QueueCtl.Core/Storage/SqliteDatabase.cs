@@ -25,6 +25,9 @@ internal static class SqliteDatabase
         {
             connection.Open();
             Execute(connection, $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds};");
+            // Look before changing anything: switching to WAL rewrites the file header, so a file that
+            // is not ours, or is too new, must be refused before it.
+            CheckIdentity(connection, path, out _);
             var journal = Scalar(connection, "PRAGMA journal_mode = WAL;");
             if (!string.Equals(journal as string, "wal", StringComparison.OrdinalIgnoreCase))
                 throw new QueueException(QueueErrorKind.Database, "DatabaseNoWal",

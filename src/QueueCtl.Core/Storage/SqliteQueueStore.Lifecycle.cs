@@ -179,6 +179,19 @@ internal sealed partial class SqliteQueueStore
         });
     }
 
+    // FinishJobSql for a lost attempt, guarded by the lease having run out. A job a person asked to
+    // stop (cancel_requested) goes to the DLQ as cancelled instead of being retried.
+    private const string LostAttemptSql = """
+        UPDATE jobs
+           SET state = CASE WHEN cancel_requested = 1 THEN 'dead' ELSE $state END,
+               exit_code = NULL, output = NULL,
+               last_error = CASE WHEN cancel_requested = 1 THEN 'cancelled by user' ELSE $error END,
+               finished_at = $now, duration_ms = $now - started_at, updated_at = $now,
+               next_run_at = CASE WHEN cancel_requested = 1 THEN next_run_at ELSE COALESCE($retry_at, next_run_at) END,
+               lease_token = NULL, lease_expires_at = NULL, pid = NULL, cancel_requested = 0
+         WHERE id = $id AND lease_token = $token AND state = 'processing' AND lease_expires_at < $now
+        """;
+
     /// <summary>The processing jobs whose lease has run out, with where their process ran.</summary>
     public IReadOnlyList<ExpiredLease> FindExpiredLeases() => Read(() =>
     {
@@ -207,11 +220,9 @@ internal sealed partial class SqliteQueueStore
         const string error = "worker lost: its worker stopped renewing the lease (crashed, killed or frozen)";
         return Write(() =>
         {
-            var update = Command(FinishJobSql.Replace("state = 'processing'", "state = 'processing' AND lease_expires_at < $now", StringComparison.Ordinal));
+            var update = Command(LostAttemptSql);
             With(update, "$state", JobLifecycle.StateName(state));
-            With(update, "$exit_code", null);
             With(update, "$error", error);
-            With(update, "$output", null);
             With(update, "$retry_at", retryAt is { } at ? Ms(at) : null);
             With(update, "$now", Ms(now));
             With(update, "$id", lease.JobId);
