@@ -15,6 +15,9 @@ echo "== xunit"
 dotnet test QueueCtl.sln -c Release --no-build -nologo \
   --logger "trx;LogFilePrefix=xunit" --results-directory "$results" || status=1
 
+# The fault campaign's table (tests/QueueCtl.Tests/Faults): lost / run twice / integrity must all be 0.
+if [ -f "$results/fault-report.md" ]; then echo; cat "$results/fault-report.md"; fi
+
 echo "== PowerShell script check (tree-sitter grammar, cmdlet surface)"
 node tools/check-powershell/check.mjs || status=1
 
