@@ -21,7 +21,7 @@ Describe 'Receive-QueueJob' -Tag 'Unit', 'Jobs' {
 
     It 'writes nothing for a job that has not run, and says so with -Verbose' {
         $verbose = Receive-QueueJob -Id 'waiting' -Database $db -Verbose 4>&1
-        @($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -BeLike '*waiting has no captured output*'
+        @($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like '*waiting has no captured output*' }).Count | Should -Be 1
         @($verbose | Where-Object { $_ -is [string] }) | Should -BeNullOrEmpty
     }
 

@@ -152,13 +152,21 @@ public sealed class StartQueueWorkerCommand : QueueCmdletBase
         {
             UseShellExecute = false,
             CreateNoWindow = true,
+            // Detached: the worker must not hold this session's terminal or pipes open. It writes its
+            // events to its log; anything pwsh itself prints is read and dropped.
             RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
         };
         if (setsid is not null) info.ArgumentList.Add(pwsh);
         foreach (var arg in new[] { "-NoLogo", "-NoProfile", "-NonInteractive", "-EncodedCommand", encoded })
             info.ArgumentList.Add(arg);
         var process = Process.Start(info) ?? throw new IOException($"Could not start {pwsh}.");
         process.StandardInput.Close();
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
         return process;
     }
 
