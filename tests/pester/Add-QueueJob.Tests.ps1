@@ -26,7 +26,8 @@ Describe 'Add-QueueJob' -Tag 'Unit', 'Jobs' {
             $runAt = [datetimeoffset]::UtcNow.AddHours(1)
             $job = Add-QueueJob -Command 'echo hi' -Id 'job1' -Queue 'images' -Priority 7 -MaxRetries 5 -TimeoutSec 30 `
                 -RunAt $runAt -WorkingDirectory $TestDrive -Environment @{ GREETING = 'hello' } -Shell None -Database $db -PassThru
-            $job | Should -BeOfType 'QueueCtl.Core.Jobs.QueueJob'
+            # By name: the type lives in the module's private load context.
+            $job | ForEach-Object { $_.GetType().FullName } | Sort-Object -Unique | Should -Be 'QueueCtl.Core.Jobs.QueueJob'
             $job.Id | Should -Be 'job1'
             $job.Command | Should -Be 'echo hi'
             $job.Queue | Should -Be 'images'

@@ -18,7 +18,8 @@ Describe 'Get-QueueConfig' -Tag 'Unit', 'Config' {
 
     It 'lists every key as QueueConfigEntry objects' {
         $entries = Get-QueueConfig -Database $db
-        $entries | Should -BeOfType 'QueueCtl.Core.Config.QueueConfigEntry'
+        # By name: the type lives in the module's private load context.
+        $entries | ForEach-Object { $_.GetType().FullName } | Sort-Object -Unique | Should -Be 'QueueCtl.Core.Config.QueueConfigEntry'
         $entries.Key | Should -Be @('max_retries', 'backoff_base', 'backoff_max', 'backoff_jitter', 'job_timeout', 'lease_seconds', 'shutdown_grace', 'output_limit')
         $entries.IsDefault | Sort-Object -Unique | Should -BeTrue
     }

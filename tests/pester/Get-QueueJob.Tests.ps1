@@ -39,7 +39,8 @@ Describe 'Get-QueueJob' -Tag 'Unit', 'Jobs' {
 
         It 'returns QueueJob objects whose ToString reads well' {
             $job = Get-QueueJob -Id 'bad' -Database $db
-            $job | Should -BeOfType 'QueueCtl.Core.Jobs.QueueJob'
+            # By name: the type lives in the module's private load context.
+            $job | ForEach-Object { $_.GetType().FullName } | Sort-Object -Unique | Should -Be 'QueueCtl.Core.Jobs.QueueJob'
             "$job" | Should -Be 'bad [dead] exit 3'
             $job.ExitCode | Should -Be 3
             $job.Attempts | Should -Be 1

@@ -13,7 +13,8 @@ Describe 'Get-QueueStatus' -Tag 'Unit' {
 
     It 'counts jobs per state' {
         $status = Get-QueueStatus -Database $db
-        $status | Should -BeOfType 'QueueCtl.Core.Status.QueueStatus'
+        # By name: the type lives in the module's private load context.
+        $status | ForEach-Object { $_.GetType().FullName } | Sort-Object -Unique | Should -Be 'QueueCtl.Core.Status.QueueStatus'
         $status.Pending | Should -Be 2
         $status.Scheduled | Should -Be 1
         $status.Completed | Should -Be 1

@@ -16,7 +16,8 @@ Describe 'Get-QueueWorker' -Tag 'Worker' {
     It 'lists live workers as QueueWorker objects' {
         $workers = Get-QueueWorker -Database $db
         @($workers).Count | Should -Be 1
-        $workers | Should -BeOfType 'QueueCtl.Core.Workers.QueueWorker'
+        # By name: the type lives in the module's private load context.
+        $workers | ForEach-Object { $_.GetType().FullName } | Sort-Object -Unique | Should -Be 'QueueCtl.Core.Workers.QueueWorker'
         $workers.State | Should -Be 'Running'
         $workers.Slots | Should -Be 3
         $workers.Queues | Should -Be 'live'

@@ -11,7 +11,8 @@ Describe 'Invoke-QueueWorker' -Tag 'Worker' {
         Add-QueueJob -Command 'echo hello' -Id 'ok' -Database $db
         Add-QueueJob -Command 'exit 7' -Id 'fails' -MaxRetries 0 -Database $db
         $events = Invoke-QueueWorker -Drain -Database $db
-        $events | Should -BeOfType 'QueueCtl.Core.Workers.WorkerEvent'
+        # By name: the type lives in the module's private load context.
+        $events | ForEach-Object { $_.GetType().FullName } | Sort-Object -Unique | Should -Be 'QueueCtl.Core.Workers.WorkerEvent'
         $events[0].Kind | Should -Be 'Started'
         $events[-1].Kind | Should -Be 'Stopped'
         ($events | Where-Object Kind -EQ 'Completed').JobId | Should -Be 'ok'

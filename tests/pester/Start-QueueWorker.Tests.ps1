@@ -12,7 +12,8 @@ Describe 'Start-QueueWorker' -Tag 'Worker', 'Slow' {
             $workers = Start-QueueWorker -Count 2 -Slots 2 -Database $db
             try {
                 $workers.Count | Should -Be 2
-                $workers | Should -BeOfType 'QueueCtl.Core.Workers.QueueWorker'
+                # By name: the type lives in the module's private load context.
+                $workers | ForEach-Object { $_.GetType().FullName } | Sort-Object -Unique | Should -Be 'QueueCtl.Core.Workers.QueueWorker'
                 $workers.State | Sort-Object -Unique | Should -Be 'Running'
                 $workers.Slots | Sort-Object -Unique | Should -Be 2
                 foreach ($worker in $workers) { Get-Process -Id $worker.ProcessId | Should -Not -BeNullOrEmpty }
