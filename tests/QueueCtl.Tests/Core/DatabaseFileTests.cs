@@ -199,7 +199,7 @@ public class DatabaseFileTests
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(path)!));
         }
         Assert.Equal(0x5143544CL, Convert.ToInt64(ScalarOf(path, "PRAGMA application_id")));
-        Assert.Equal(1L, Convert.ToInt64(ScalarOf(path, "PRAGMA user_version")));
+        Assert.Equal((long)QueueCtl.Core.Storage.SqliteSchema.CurrentVersion, Convert.ToInt64(ScalarOf(path, "PRAGMA user_version")));
         Assert.Equal("wal", ScalarOf(path, "PRAGMA journal_mode"));
     }
 
