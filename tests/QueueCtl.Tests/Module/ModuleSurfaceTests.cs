@@ -185,6 +185,21 @@ public sealed class ModuleSurfaceTests(ModuleMetadataFixture fixture) : IClassFi
     }
 
     [Fact]
+    public void Every_table_view_shows_properties_its_type_has()
+    {
+        foreach (var view in Module.FormatFile.Descendants("View"))
+        {
+            var typeName = view.Element("ViewSelectedBy")!.Element("TypeName")!.Value.Trim();
+            var type = Module.CoreAssembly.GetType(typeName) ?? Module.Assembly.GetType(typeName);
+            Assert.True(type is not null, $"The view {view.Element("Name")?.Value} selects {typeName}, which neither QueueCtl assembly defines.");
+            var used = view.Descendants("PropertyName").Select(e => e.Value.Trim())
+                .Concat(view.Descendants("ScriptBlock").SelectMany(e => Regex.Matches(e.Value, @"\$_\.([A-Za-z]+)").Select(m => m.Groups[1].Value)));
+            foreach (var property in used)
+                Assert.True(type!.GetProperty(property) is not null, $"The {typeName} view shows {property}, which {type.Name} does not have.");
+        }
+    }
+
+    [Fact]
     public void Pipeline_by_property_name_parameters_bind_to_properties_of_the_upstream_output()
     {
         foreach (var cmdlet in Module.Cmdlets)
