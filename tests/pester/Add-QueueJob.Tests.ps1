@@ -1,9 +1,9 @@
 BeforeDiscovery {
     # Values each numeric option refuses, with the parameter they go to.
     $outOfRange = @(
-        @{ Parameter = 'MaxRetries'; Value = -1 }
-        @{ Parameter = 'MaxRetries'; Value = 1001 }
-        @{ Parameter = 'TimeoutSec'; Value = -5 }
+        @{ Parameter = 'MaxRetries'; Value = -1; ErrorId = 'InvalidMaxRetries' }
+        @{ Parameter = 'MaxRetries'; Value = 1001; ErrorId = 'InvalidMaxRetries' }
+        @{ Parameter = 'TimeoutSec'; Value = -5; ErrorId = 'InvalidTimeout' }
     )
     $badIds = @(
         @{ Id = 'has space' }
@@ -142,9 +142,27 @@ Describe 'Add-QueueJob' -Tag 'Unit', 'Jobs' {
                 Should -Throw -ErrorId 'InvalidJobId,QueueCtl.PowerShell.Commands.AddQueueJobCommand'
         }
 
-        It 'refuses -<Parameter> <Value> at binding' -ForEach $outOfRange {
+        It 'refuses -<Parameter> <Value> with <ErrorId>' -ForEach $outOfRange {
             $splat = @{ Command = 'echo x'; Database = $db; $Parameter = $Value }
-            { Add-QueueJob @splat } | Should -Throw -ErrorId "ParameterArgumentValidationError,QueueCtl.PowerShell.Commands.AddQueueJobCommand"
+            { Add-QueueJob @splat -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId,QueueCtl.PowerShell.Commands.AddQueueJobCommand"
+            Get-QueueJob -Database $db | Should -BeNullOrEmpty
+        }
+
+        It 'takes null and empty values from objects as not given' {
+            $jobs = '[{"Command":"echo n","Id":null,"Queue":"","WorkingDirectory":null,"MaxRetries":null}]' | ConvertFrom-Json |
+                Add-QueueJob -Database $db -PassThru -ErrorAction Stop
+            $jobs.Queue | Should -Be 'default'
+            $jobs.Id | Should -Not -BeNullOrEmpty
+            $jobs.WorkingDirectory | Should -BeNullOrEmpty
+        }
+
+        It 'copies jobs between queues (Get-QueueJob | Add-QueueJob)' -Tag 'Pipeline' {
+            Add-QueueJob -Command 'echo copied' -Id 'orig' -Queue 'src' -Priority 4 -Database $db
+            $other = New-TestDatabasePath
+            $copy = Get-QueueJob -Database $db | Add-QueueJob -Database $other -PassThru -ErrorAction Stop
+            $copy.Id | Should -Be 'orig'
+            $copy.Queue | Should -Be 'src'
+            $copy.Priority | Should -Be 4
         }
 
         It 'refuses an empty command' {

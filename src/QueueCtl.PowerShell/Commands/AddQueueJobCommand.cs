@@ -31,12 +31,13 @@ public sealed class AddQueueJobCommand : QueueCmdletBase
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ScriptBlockSet)]
     public ScriptBlock? ScriptBlock { get; set; }
 
+    // Parameters bound from objects take null and empty values (a JSON null, an empty CSV cell) as
+    // "not given", so they carry no Validate* attributes: Core checks the values and says what is wrong.
+
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     public string? Id { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(QueueNameCompleter))]
     public string? Queue { get; set; }
 
@@ -44,11 +45,9 @@ public sealed class AddQueueJobCommand : QueueCmdletBase
     public int Priority { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateRange(0, JobLimits.MaxRetries)]
     public int? MaxRetries { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateRange(0, JobLimits.MaxTimeoutSec)]
     public int? TimeoutSec { get; set; }
 
     /// <summary>Not before this time; a DateTime without an offset is taken as local time.</summary>
@@ -60,7 +59,6 @@ public sealed class AddQueueJobCommand : QueueCmdletBase
     public TimeSpan? Delay { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     public string? WorkingDirectory { get; set; }
 
     [Parameter]
@@ -97,15 +95,15 @@ public sealed class AddQueueJobCommand : QueueCmdletBase
     {
         var spec = new JobSpec
         {
-            Id = Id,
+            Id = NullIfEmpty(Id),
             Command = ScriptBlock?.ToString().Trim() ?? Command,
-            Queue = Queue,
+            Queue = NullIfEmpty(Queue),
             Priority = Priority,
             MaxRetries = MaxRetries,
             TimeoutSec = TimeoutSec,
             RunAt = RunAt,
             Delay = Delay,
-            WorkingDirectory = WorkingDirectory is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(WorkingDirectory),
+            WorkingDirectory = NullIfEmpty(WorkingDirectory) is { } folder ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(folder) : null,
         };
         if (ScriptBlock is not null) spec.Shell = JobShell.Pwsh;
         else if (_shell is JobShell shell) spec.Shell = shell;
@@ -117,6 +115,8 @@ public sealed class AddQueueJobCommand : QueueCmdletBase
         }
         return spec;
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     /// <summary>Writes the batch in one transaction; if it is refused, retries item by item so only the culprits fail.</summary>
     private void Flush()
