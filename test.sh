@@ -19,6 +19,9 @@ dotnet test QueueCtl.sln -c Release --no-build -nologo \
 if [ -f "$results/fault-report.md" ]; then echo; cat "$results/fault-report.md"; fi
 
 echo "== PowerShell script check (tree-sitter grammar, cmdlet surface)"
+if [ ! -d tools/check-powershell/node_modules ]; then
+  npm ci --prefix tools/check-powershell --no-audit --no-fund || exit 1  # first run on a fresh clone
+fi
 node tools/check-powershell/check.mjs || status=1
 
 if command -v pwsh >/dev/null 2>&1; then
