@@ -108,7 +108,7 @@ internal static class EnqueueCommand
 
     private static (byte[] Bytes, string Source) ReadInput(string? path, string[] words)
     {
-        if (path is null) return (System.Text.Encoding.UTF8.GetBytes(words[0]), "the JSON argument");
+        if (path is null) return (System.Text.Encoding.UTF8.GetBytes(words[0]), JobJsonReader.ArgumentSource);
         if (path == "-")
         {
             using var stdin = Console.OpenStandardInput();

@@ -145,10 +145,11 @@ internal static class WorkerCommands
             for (var i = 1; i < count; i++)
             {
                 var child = new ChildWorker(Worker.NewWorkerId(), database, options, null);
-                children.Add((child, WorkerLauncher.StartAttached(child, Relay)));
+                // Several workers share this terminal: each line says whose it is.
+                children.Add((child, WorkerLauncher.StartAttached(child, (line, error) => Relay($"[{child.Id}] {line}", error))));
             }
             var worker = new Worker(database, options);
-            worker.EventRaised += e => Relay(e.ToString(), false);
+            worker.EventRaised += e => Relay(count > 1 ? $"[{worker.Id}] {e}" : e.ToString(), false);
             await worker.RunAsync(signals.Graceful.Token, signals.Immediate.Token).ConfigureAwait(false);
         }
         catch (Exception e)

@@ -17,6 +17,9 @@ internal sealed record JobInput(JobSpec Spec, int Line);
 /// </summary>
 internal static class JobJsonReader
 {
+    /// <summary>The name of a JSON job given as the command's argument; a one-line argument is not given line numbers.</summary>
+    public const string ArgumentSource = "the JSON argument";
+
     public static readonly IReadOnlyList<string> Fields =
         ["id", "command", "shell", "queue", "priority", "max_retries", "timeout_sec", "timeout", "run_at", "delay", "working_directory", "environment"];
 
@@ -52,7 +55,7 @@ internal static class JobJsonReader
         }
 
         public QueueException Error(int line, string errorId, string message) =>
-            InputError.Invalid(errorId, _newlines.Length == 0 ? $"{Source}: {message}" : $"{Source}, line {line}: {message}", line);
+            InputError.Invalid(errorId, _newlines.Length == 0 && Source == ArgumentSource ? $"{Source}: {message}" : $"{Source}, line {line}: {message}", line);
 
         private static int[] FindNewlines(ReadOnlySpan<byte> all)
         {
@@ -108,7 +111,11 @@ internal static class JobJsonReader
             }
             catch (JsonException e)
             {
-                throw SyntaxError(context, offset, e);
+                // Name the line where the broken job starts (JSON lines: its line), and where the reader gave up.
+                var at = SyntaxError(context, offset, e);
+                var errorLine = at.Target is int l ? l : line;
+                throw errorLine == line ? at : context.Error(line, "InvalidJson",
+                    $"the job starting here is not valid JSON; the problem shows at line {errorLine}: {at.Message[(at.Message.IndexOf("JSON: ", StringComparison.Ordinal) + 6)..]}");
             }
             offset = SkipWhitespace(data, offset + (int)reader.BytesConsumed);
         }
