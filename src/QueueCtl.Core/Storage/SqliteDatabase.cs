@@ -9,9 +9,16 @@ internal static class SqliteDatabase
 {
     private static readonly byte[] SqliteHeader = Encoding.ASCII.GetBytes("SQLite format 3\0");
 
+    // Paths this process has already checked and opened through SQLite. On POSIX, closing *any*
+    // descriptor of a file drops every fcntl lock this process holds on it, so reading the header
+    // again with a FileStream while SQLite has the file open (a second JobQueue, or a JobQueue and
+    // a Worker in one process) would release SQLite's locks and let another process delete the
+    // live WAL. Once SQLite has the file, SQLite itself reports a file that is not a database.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> Verified = new(StringComparer.Ordinal);
+
     public static SqliteConnection Open(string path, StoreOptions options)
     {
-        CheckFileBeforeOpen(path);
+        if (!Verified.ContainsKey(path)) CheckFileBeforeOpen(path);
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -24,12 +31,16 @@ internal static class SqliteDatabase
         {
             connection.Open();
             Execute(connection, $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds};");
+            // Refuse a file that is not ours (or is too new) before anything writes to it: switching
+            // the journal mode to WAL rewrites the file header of a database in rollback mode.
+            CheckIdentity(connection, path, out _);
             var journal = Scalar(connection, "PRAGMA journal_mode = WAL;");
             if (!string.Equals(journal as string, "wal", StringComparison.OrdinalIgnoreCase))
                 throw new QueueException(QueueErrorKind.Database, "DatabaseNoWal",
                     $"The queue database '{path}' cannot use write-ahead logging (journal mode stayed '{journal}'). Put it on a local file system.", path);
             Execute(connection, $"PRAGMA synchronous = {(options.Durability == Durability.Full ? "FULL" : "NORMAL")};");
             Migrate(connection, path);
+            Verified.TryAdd(path, true);
             return connection;
         }
         catch (SqliteException e)
