@@ -61,10 +61,13 @@ internal static class WorkerCommands
                 Drain = parse.GetValue(once),
             };
             _ = new Worker(DatabaseLocation.Resolve(parse.GetValue(Common.Db)), options); // checks the options before any process starts
-            using var queue = Common.OpenQueue(parse);                                     // and the database (version, writable)
-            return parse.GetValue(detach)
-                ? StartDetached(queue, options, processes, parse.GetValue(Common.Json))
-                : await RunForeground(queue.DatabasePath, options, processes).ConfigureAwait(false);
+            string database;
+            using (var queue = Common.OpenQueue(parse))                                    // and the database (version, writable)
+            {
+                if (parse.GetValue(detach)) return StartDetached(queue, options, processes, parse.GetValue(Common.Json));
+                database = queue.DatabasePath;
+            }
+            return await RunForeground(database, options, processes).ConfigureAwait(false);
         });
         return start;
     }
