@@ -66,7 +66,9 @@ internal static class Common
     {
         if (text is null) return null;
         if (!int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
-            throw InputError.Invalid("InvalidNumber", $"{option} takes a whole number; {InputError.Quote(text)} is not one.", text);
+            throw System.Numerics.BigInteger.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
+                ? InputError.Invalid("NumberOutOfRange", $"{option} {text.Trim()} is far outside the allowed range.", text)
+                : InputError.Invalid("InvalidNumber", $"{option} takes a whole number; {InputError.Quote(text)} is not one.", text);
         if (value < min || value > max)
             throw InputError.Invalid("NumberOutOfRange", $"{option} must be between {min} and {max}; {value} was given.", text);
         return value;

@@ -49,7 +49,7 @@ internal static class EnqueueCommand
 
             IReadOnlyList<JobInput> jobs;
             string source;
-            if (filePath is not null || words is ["-"] || (words.Length == 1 && words[0].TrimStart() is ['{' or '[', ..]))
+            if (filePath is not null || words is ["-"] || (words.Length == 1 && LooksLikeJson(words[0])))
             {
                 if (filePath is not null && words.Length > 0)
                     throw InputError.Invalid("AmbiguousInput", $"Give either --file or a command, not both (also got {InputError.Quote(string.Join(' ', words))}).");
@@ -180,6 +180,18 @@ internal static class EnqueueCommand
                 throw InputError.Invalid("UnknownOption",
                     $"Unknown option {InputError.Quote(token.Value)} for enqueue. If it belongs to the job's command, quote the whole command (queuectl enqueue \"ls -la\") or put it after --. See 'queuectl enqueue --help'.", token.Value);
         }
+    }
+
+    /// <summary>
+    /// A JSON job starts with {" or [{ (or is an empty {} or []); a shell command may start with
+    /// "{ " (a group: { make; make install; }) or "[ " (a test: [ -f x ] &amp;&amp; ...), which stay commands.
+    /// </summary>
+    private static bool LooksLikeJson(string word)
+    {
+        var text = word.AsSpan().TrimStart();
+        if (text.Length == 0 || text[0] is not ('{' or '[')) return false;
+        var next = text[1..].TrimStart();
+        return next.Length == 0 || (text[0] == '{' ? next[0] is '"' or '}' : next[0] is '{' or ']' or '"');
     }
 
     /// <summary>Joins separate words into one sh command line, quoting words that need it.</summary>

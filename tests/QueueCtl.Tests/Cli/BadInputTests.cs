@@ -15,7 +15,8 @@ public class BadInputTests
     {
         // what, exit code, arguments, fragments the message must contain
         { "malformed JSON", 2, ["enqueue", """{"command": "echo hi" """], ["not valid JSON"] },
-        { "JSON that is not an object", 2, ["enqueue", "[1, 2]"], ["item 1", "object"] },
+        { "JSON that is not an object", 2, ["enqueue", """[{"command":"echo a"}, 2]"""], ["item 2", "object"] },
+        { "absurd number (option)", 2, ["enqueue", "echo hi", "--priority", "99999999999999999999"], ["--priority", "range"] },
         { "unknown field", 2, ["enqueue", """{"command":"echo hi","colour":"red"}"""], ["unknown field 'colour'"] },
         { "duplicate field", 2, ["enqueue", """{"command":"echo hi","command":"echo ho"}"""], ["\"command\" is given twice"] },
         { "wrong type (string for number)", 2, ["enqueue", """{"command":"echo hi","priority":"high"}"""], ["\"priority\"", "whole number"] },

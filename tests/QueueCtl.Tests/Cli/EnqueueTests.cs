@@ -143,6 +143,16 @@ public class EnqueueTests
     }
 
     [Fact]
+    public void Shell_groups_and_tests_are_commands_not_json()
+    {
+        using var temp = new TempQueue();
+        Cli.Ok(temp, "enqueue", "--id", "group", "{ echo a; echo b; }");
+        Cli.Ok(temp, "enqueue", "--id", "test", "[ -d /tmp ] && echo yes");
+        Assert.Equal("{ echo a; echo b; }", Cli.Job(temp, "group").Command);
+        Assert.Equal("[ -d /tmp ] && echo yes", Cli.Job(temp, "test").Command);
+    }
+
+    [Fact]
     public void Generated_ids_are_printed_and_sortable()
     {
         using var temp = new TempQueue();
