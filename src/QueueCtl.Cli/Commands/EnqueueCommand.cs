@@ -188,8 +188,11 @@ internal static class EnqueueCommand
     /// </summary>
     private static bool LooksLikeJson(string word)
     {
-        var text = word.AsSpan().TrimStart();
+        var text = word.AsSpan().Trim();
+        if (text is "null") return true; // no one's command: a JSON value that is not a job
         if (text.Length == 0 || text[0] is not ('{' or '[')) return false;
+        // sh needs a blank after "{" (a group) and after "[" (a test); JSON does not.
+        if (text.Length == 1 || !char.IsWhiteSpace(text[1])) return true;
         var next = text[1..].TrimStart();
         return next.Length == 0 || (text[0] == '{' ? next[0] is '"' or '}' : next[0] is '{' or ']' or '"');
     }

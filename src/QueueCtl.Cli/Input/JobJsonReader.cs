@@ -28,12 +28,18 @@ internal static class JobJsonReader
     public static IReadOnlyList<JobInput> Read(byte[] utf8, string source, string baseDirectory)
     {
         var context = new Context(utf8, source, baseDirectory);
+        if (System.Text.Unicode.Utf8.ToUtf16(utf8, new char[utf8.Length], out var valid, out _, replaceInvalidSequences: false) == System.Buffers.OperationStatus.InvalidData)
+            throw context.Error(context.LineOf(valid), "InvalidUtf8",
+                $"the text is not valid UTF-8 (byte 0x{utf8[valid]:X2} at offset {valid}). Save or pipe it as UTF-8.");
         var start = SkipWhitespace(utf8, utf8.AsSpan().StartsWith("\xEF\xBB\xBF"u8) ? 3 : 0);
         if (start == utf8.Length)
-            throw InputError.Invalid("NoJobs", $"{source} holds no jobs. Give a JSON object per line (JSON lines) or a JSON array of objects, each with at least a \"command\".", source);
+            throw InputError.Invalid("NoJobs", $"{source} is empty: it holds no jobs. Give a JSON object per line (JSON lines) or a JSON array of objects, each with at least a \"command\".", source);
         var jobs = new List<JobInput>();
         if (utf8[start] == (byte)'[') ReadArray(context, start, jobs);
         else ReadSequence(context, start, jobs);
+        if (source == ArgumentSource && jobs.Count > 1)
+            throw context.Error(jobs[1].Line, "MoreThanOneValue",
+                "the JSON argument holds more than one JSON value. Give one object, or an array of objects ([{...}, {...}]), or use --file for JSON lines.");
         return jobs;
     }
 
