@@ -1,27 +1,39 @@
-// Scaffolding: only `worker run` for now, so process tests can start real workers.
-// The full command line (issue 2) replaces this file.
-using QueueCtl.Core;
-using QueueCtl.Core.Storage;
-using QueueCtl.Core.Workers;
+// queuectl: the QueueCtl command line and worker host. Every verb lives in Commands/, thin over
+// QueueCtl.Core; this file only parses, reports usage errors (exit 2) and invokes.
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using QueueCtl.Cli.Commands;
 
-var options = new WorkerOptions();
-string? db = null;
-for (var i = 2; i < args.Length; i++)
+namespace QueueCtl.Cli;
+
+internal static class Program
 {
-    switch (args[i])
+    public static async Task<int> Main(string[] args)
     {
-        case "--db": db = args[++i]; break;
-        case "--concurrency": options = options with { Slots = int.Parse(args[++i]) }; break;
-        case "--queue": options = options with { Queues = [.. options.Queues, args[++i]] }; break;
-        case "--worker-id": options = options with { WorkerId = args[++i] }; break;
-        case "--once": options = options with { Drain = true }; break;
+        Console.OutputEncoding = System.Text.Encoding.UTF8;
+        var root = CommandTree.Build();
+        // No @response files: a job command may well start with '@'.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parse.Action is ParseErrorAction || (parse.Errors.Count > 0 && parse.Action is null))
+            return UsageError(parse);
+        return await parse.InvokeAsync(new InvocationConfiguration
+        {
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null, // workers handle SIGINT/SIGTERM themselves
+        }).ConfigureAwait(false);
+    }
+
+    private static int UsageError(ParseResult parse)
+    {
+        var errors = parse.Errors.Select(e => e.Message).Distinct().ToList();
+        // "Required command was not provided" only adds noise next to the real mistake.
+        if (errors.Count > 1) errors = errors.Where(e => !e.StartsWith("Required command", StringComparison.Ordinal)).ToList();
+        foreach (var error in errors) Common.Error(error);
+        var path = new List<string>();
+        for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+            path.Insert(0, result.Command.Name);
+        path[0] = "queuectl";
+        Console.Error.WriteLine($"Run '{string.Join(' ', path)} --help' to see the commands and options.");
+        return 2;
     }
 }
-if (args.Length < 2 || args[0] != "worker" || args[1] != "run") { Console.Error.WriteLine("usage: queuectl worker run [--db PATH] [--concurrency N] [--queue Q] [--worker-id ID] [--once]"); return 2; }
-using var stop = new CancellationTokenSource();
-using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-using var intr = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-var worker = new Worker(DatabaseLocation.Resolve(db), options);
-worker.EventRaised += e => Console.WriteLine(e);
-await worker.RunAsync(stop.Token);
-return 0;

@@ -119,6 +119,20 @@ public sealed class JobQueue : IDisposable
 
     public IReadOnlyList<string> ListQueues() => _store.ListQueues();
 
+    /// <summary>
+    /// Checks that <paramref name="queue"/> is a valid name that some job uses, so that a filter on a
+    /// misspelt queue is refused (NotFound, naming the known queues) instead of silently matching nothing.
+    /// </summary>
+    public string RequireKnownQueue(string queue)
+    {
+        JobSpecValidator.ValidateQueue(queue);
+        var known = _store.ListQueues();
+        if (!known.Contains(queue, StringComparer.Ordinal))
+            throw new QueueException(QueueErrorKind.NotFound, "UnknownQueue",
+                $"No job is in a queue named '{queue}'. " + (known.Count == 0 ? "The queue database holds no jobs yet." : $"Queues: {string.Join(", ", known)}."), queue);
+        return queue;
+    }
+
     /// <summary>Ids starting with <paramref name="prefix"/>, for tab completion.</summary>
     public IReadOnlyList<string> ListJobIds(string prefix, int limit = 50) => _store.ListJobIds(prefix, limit);
 

@@ -28,6 +28,19 @@ public static class JobLifecycle
         _ => throw new FormatException($"Unknown job state '{name}' in the database."),
     };
 
+    /// <summary>
+    /// Parses a state name given by a person (any case). Throws an InvalidInput QueueException
+    /// listing the known states, so every front end refuses unknown states the same way.
+    /// </summary>
+    public static JobState ParseStateName(string? name)
+    {
+        var normalized = (name ?? "").Trim().ToLowerInvariant();
+        foreach (var state in Enum.GetValues<JobState>())
+            if (StateName(state) == normalized) return state;
+        throw new Errors.QueueException(Errors.QueueErrorKind.InvalidInput, "UnknownState",
+            $"There is no job state {JobId.Quote(name)}. States: {string.Join(", ", Enum.GetValues<JobState>().Select(StateName))}.", name);
+    }
+
     public static string OutcomeName(AttemptOutcome outcome) => outcome switch
     {
         AttemptOutcome.Running => "running",

@@ -9,9 +9,16 @@ internal static class SqliteDatabase
 {
     private static readonly byte[] SqliteHeader = Encoding.ASCII.GetBytes("SQLite format 3\0");
 
+    // Paths this process has already checked and opened through SQLite. On POSIX, closing *any*
+    // descriptor of a file drops every fcntl lock this process holds on it, so reading the header
+    // again with a FileStream while SQLite has the file open (a second JobQueue, or a JobQueue and
+    // a Worker in one process) would release SQLite's locks and let another process delete the
+    // live WAL. Once SQLite has the file, SQLite itself reports a file that is not a database.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> Verified = new(StringComparer.Ordinal);
+
     public static SqliteConnection Open(string path, StoreOptions options)
     {
-        CheckFileBeforeOpen(path);
+        if (!Verified.ContainsKey(path)) CheckFileBeforeOpen(path);
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -35,6 +42,7 @@ internal static class SqliteDatabase
             Execute(connection, $"PRAGMA synchronous = {(options.Durability == Durability.Full ? "FULL" : "NORMAL")};");
             Migrate(connection, path);
             if (options.MaxPageCount is { } pages) Execute(connection, $"PRAGMA max_page_count = {pages};");
+            Verified.TryAdd(path, true);
             return connection;
         }
         catch (SqliteException e)
