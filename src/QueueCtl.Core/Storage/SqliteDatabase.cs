@@ -18,6 +18,7 @@ internal static class SqliteDatabase
             Mode = SqliteOpenMode.ReadWriteCreate,
             // A pooled connection keeps the file open after Dispose; workers hold one connection anyway.
             Pooling = false,
+            // Microsoft.Data.Sqlite retries busy statements until this (whole seconds) runs out, on top of busy_timeout.
             DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
         }.ToString());
         try
@@ -33,6 +34,7 @@ internal static class SqliteDatabase
                     $"The queue database '{path}' cannot use write-ahead logging (journal mode stayed '{journal}'). Put it on a local file system.", path);
             Execute(connection, $"PRAGMA synchronous = {(options.Durability == Durability.Full ? "FULL" : "NORMAL")};");
             Migrate(connection, path);
+            if (options.MaxPageCount is { } pages) Execute(connection, $"PRAGMA max_page_count = {pages};");
             return connection;
         }
         catch (SqliteException e)

@@ -14,7 +14,7 @@ internal sealed partial class SqliteQueueStore
            SET state = 'processing', attempts = attempts + 1, worker_id = $worker, lease_token = $token,
                lease_expires_at = $expires, started_at = $now, updated_at = $now, finished_at = NULL,
                duration_ms = NULL, pid = NULL, cancel_requested = 0
-         WHERE seq IN (SELECT seq FROM jobs
+         WHERE seq IN (SELECT seq FROM jobs INDEXED BY {1}
                         WHERE state IN ('pending', 'failed') AND next_run_at <= $now {0}
                         ORDER BY priority DESC, seq
                         LIMIT $limit)
@@ -35,11 +35,10 @@ internal sealed partial class SqliteQueueStore
     {
         if (limit <= 0) return [];
         var now = _clock.UtcNow;
-        var filter = queues.Count == 0 ? "" : $"AND queue IN ({string.Join(", ", queues.Select((_, i) => $"$q{i}"))})";
         return Write(() =>
         {
             var token = NewLeaseToken();
-            var claim = Command(string.Format(System.Globalization.CultureInfo.InvariantCulture, ClaimSql, filter));
+            var claim = Command(ClaimStatement(queues));
             With(claim, "$worker", workerId);
             With(claim, "$token", token);
             With(claim, "$expires", Ms(now) + config.LeaseSeconds * 1000L);
@@ -76,6 +75,17 @@ internal sealed partial class SqliteQueueStore
             // RETURNING gives no order: hand jobs out in the order they were chosen.
             return claimed.OrderByDescending(c => c.Job.Priority).ThenBy(c => c.Seq).Select(c => c.Job).ToList();
         });
+    }
+
+    /// <summary>The claim statement for a set of queues (empty = all), with its index pinned.</summary>
+    internal static string ClaimStatement(IReadOnlyList<string> queues)
+    {
+        var filter = queues.Count == 0 ? "" : $"AND queue IN ({string.Join(", ", queues.Select((_, i) => $"$q{i}"))})";
+        // Pinned, not left to the planner: without statistics SQLite prefers jobs_by_state and sorts every
+        // ready job (181 ms per claim at 1,000,000 queued instead of 0.2 ms). One queue seeks straight to
+        // its slice of the ready index; several queues walk the ready index and skip other queues' jobs.
+        var index = queues.Count == 1 ? "jobs_ready_by_queue" : "jobs_ready";
+        return string.Format(System.Globalization.CultureInfo.InvariantCulture, ClaimSql, filter, index);
     }
 
     /// <summary>Remembers the process group running an attempt, so that it can be ended if its worker dies.</summary>
