@@ -114,4 +114,21 @@ public class EdgeCaseTests
         Assert.Equal(20, status.Completed);
         Assert.Equal(1, status.Failed);
     }
+
+    [Fact]
+    public void A_negative_limit_is_refused_rather_than_read_as_no_limit()
+    {
+        using var q = new CoreQueue();
+        for (var i = 0; i < 5; i++) q.Add($"j{i}");
+        // SQLite reads LIMIT -1 as "no limit": a remove meant to touch a few jobs would delete them all.
+        var e = Assert.Throws<QueueException>(() => q.Queue.RemoveJobs(new JobFilter { Limit = -1 }));
+        Assert.Equal(QueueErrorKind.InvalidInput, e.Kind);
+        Assert.Equal("InvalidLimit", e.ErrorId);
+        Assert.Contains("-1", e.Message);
+        Assert.Equal(5, q.Count());
+        Assert.Equal("InvalidLimit", Assert.Throws<QueueException>(() => q.Queue.ListJobs(new JobFilter { Limit = -3 })).ErrorId);
+        Assert.Empty(q.Queue.ListJobs(new JobFilter { Limit = 0 }));
+        Assert.Equal(2, q.Queue.RemoveJobs(new JobFilter { Limit = 2 }).Removed);
+        Assert.Equal(["j2", "j3", "j4"], q.Queue.ListJobs().Select(j => j.Id).ToArray());
+    }
 }
