@@ -277,6 +277,31 @@ public class DatabaseFileTests
             string.Join(",", j.Environment.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}")), j.ExitCode, j.LastError, j.Output,
             j.CreatedAt, j.UpdatedAt, j.StartedAt, j.FinishedAt, j.Duration, j.WorkerId, j.LeaseExpiresAt);
 
+    [Fact]
+    public void A_version_1_database_migrates_forward_and_keeps_its_jobs()
+    {
+        using var temp = new TempQueue();
+        RawSql(temp.DatabasePath,
+            QueueCtl.Core.Storage.SqliteSchema.Migrations[0],
+            $"PRAGMA application_id = {QueueCtl.Core.Storage.SqliteSchema.ApplicationId}",
+            "PRAGMA user_version = 1",
+            """
+            INSERT INTO jobs (id, command, shell, queue, priority, state, run_at, next_run_at, created_at, updated_at)
+            VALUES ('old', 'echo old', 'sh', 'default', 0, 'pending', 0, 0, 0, 0)
+            """);
+
+        using (var queue = JobQueue.Open(temp.DatabasePath))
+        {
+            var job = queue.GetJob("old");
+            Assert.Equal("echo old", job.Command);
+            Assert.Equal(JobState.Pending, job.State);
+            queue.Enqueue(new JobSpec { Id = "new", Command = "true", RunAt = DateTimeOffset.UtcNow.AddMinutes(5) });
+        }
+        Assert.Equal((long)QueueCtl.Core.Storage.SqliteSchema.CurrentVersion, Convert.ToInt64(ScalarOf(temp.DatabasePath, "PRAGMA user_version")));
+        Assert.Equal(0L, Convert.ToInt64(ScalarOf(temp.DatabasePath, "SELECT run_at_fixed FROM jobs WHERE id = 'old'")));
+        Assert.Equal(1L, Convert.ToInt64(ScalarOf(temp.DatabasePath, "SELECT run_at_fixed FROM jobs WHERE id = 'new'")));
+    }
+
     private static object? ScalarOf(string path, string sql)
     {
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
