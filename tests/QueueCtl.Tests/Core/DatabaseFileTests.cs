@@ -204,27 +204,6 @@ public class DatabaseFileTests
     }
 
     [Fact]
-    public void A_database_of_the_first_schema_version_migrates_forward_keeping_its_jobs()
-    {
-        using var temp = new TempQueue();
-        RawSql(temp.DatabasePath,
-            QueueCtl.Core.Storage.SqliteSchema.Migrations[0],
-            $"PRAGMA application_id = {0x5143544C}",
-            "PRAGMA user_version = 1",
-            "INSERT INTO jobs (id, command, shell, queue, priority, state, run_at, next_run_at, created_at, updated_at) " +
-            "VALUES ('old-job', 'echo old', 'sh', 'default', 3, 'pending', 1000, 1000, 1000, 1000)");
-        using (var queue = JobQueue.Open(temp.DatabasePath))
-        {
-            var job = queue.GetJob("old-job");
-            Assert.Equal(("echo old", 3, JobState.Pending), (job.Command, job.Priority, job.State));
-            queue.Enqueue(new JobSpec { Id = "new-job", Command = "true" });
-        }
-        Assert.Equal((long)QueueCtl.Core.Storage.SqliteSchema.CurrentVersion, Convert.ToInt64(ScalarOf(temp.DatabasePath, "PRAGMA user_version")));
-        using var reopened = JobQueue.Open(temp.DatabasePath);
-        Assert.Equal(["old-job", "new-job"], reopened.ListJobs().Select(j => j.Id).ToArray());
-    }
-
-    [Fact]
     public void An_empty_existing_file_becomes_a_queue()
     {
         using var temp = new TempQueue();
