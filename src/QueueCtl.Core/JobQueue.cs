@@ -51,7 +51,7 @@ public sealed class JobQueue : IDisposable
 
     public QueueJob GetJob(string id) => FindJob(id) ?? throw SqliteQueueStore.JobNotFound(id);
 
-    public IReadOnlyList<QueueJob> ListJobs(JobFilter? filter = null) => _store.ListJobs(filter ?? JobFilter.All, _store.GetConfig());
+    public IReadOnlyList<QueueJob> ListJobs(JobFilter? filter = null) => _store.ListJobs(Checked(filter ?? JobFilter.All), _store.GetConfig());
 
     /// <summary>Every attempt of a job, oldest first; empty if it never ran.</summary>
     public IReadOnlyList<JobAttempt> GetAttempts(string id)
@@ -85,7 +85,12 @@ public sealed class JobQueue : IDisposable
     }
 
     /// <summary>Deletes the matching jobs that are not running. Returns how many were removed and how many were left because they run.</summary>
-    public (int Removed, int Running) RemoveJobs(JobFilter filter) => _store.RemoveJobs(filter);
+    public (int Removed, int Running) RemoveJobs(JobFilter filter) => _store.RemoveJobs(Checked(filter));
+
+    // SQLite reads a negative LIMIT as no limit at all: refuse it before it can widen a removal.
+    private static JobFilter Checked(JobFilter filter) => filter.Limit is < 0
+        ? throw QueueException.Invalid("InvalidLimit", $"A limit of {filter.Limit} is not valid: give 0 or more jobs.", filter.Limit)
+        : filter;
 
     public QueueStatus GetStatus() => _store.GetStatus(TimeSpan.FromSeconds(_store.GetConfig().LeaseSeconds * 3));
 

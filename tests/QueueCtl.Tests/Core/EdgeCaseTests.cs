@@ -88,4 +88,47 @@ public class EdgeCaseTests
         Assert.Empty(q.Store.ReadControl("w1").CancelJobIds); // the old request does not follow it
         Assert.Equal(JobState.Completed, q.Succeed(again).NewState);
     }
+
+    [Fact]
+    public void Status_reports_average_and_p95_durations_and_recent_throughput()
+    {
+        using var q = new CoreQueue();
+        for (var i = 1; i <= 20; i++)
+        {
+            q.Add($"j{i}");
+            var claimed = q.MustClaim($"j{i}");
+            q.Clock.Advance(TimeSpan.FromSeconds(i));
+            q.Succeed(claimed);
+        }
+        q.Add("failing", "false");
+        q.Fail(q.MustClaim("failing")); // failures count toward throughput, not toward durations
+
+        var status = q.Queue.GetStatus();
+        Assert.Equal(TimeSpan.FromSeconds(10.5), status.AverageDuration);
+        Assert.Equal(TimeSpan.FromSeconds(19), status.P95Duration);
+        // Throughput: attempts finished in the last minute, per second (the clock moved 210 s in all).
+        var now = q.Clock.UtcNow;
+        var recent = q.Queue.ListJobs().Count(j => j.FinishedAt >= now.AddMinutes(-1));
+        Assert.Equal(recent / 60.0, status.Throughput, 6);
+        Assert.True(recent is > 1 and < 21, $"{recent}");
+        Assert.Equal(20, status.Completed);
+        Assert.Equal(1, status.Failed);
+    }
+
+    [Fact]
+    public void A_negative_limit_is_refused_rather_than_read_as_no_limit()
+    {
+        using var q = new CoreQueue();
+        for (var i = 0; i < 5; i++) q.Add($"j{i}");
+        // SQLite reads LIMIT -1 as "no limit": a remove meant to touch a few jobs would delete them all.
+        var e = Assert.Throws<QueueException>(() => q.Queue.RemoveJobs(new JobFilter { Limit = -1 }));
+        Assert.Equal(QueueErrorKind.InvalidInput, e.Kind);
+        Assert.Equal("InvalidLimit", e.ErrorId);
+        Assert.Contains("-1", e.Message);
+        Assert.Equal(5, q.Count());
+        Assert.Equal("InvalidLimit", Assert.Throws<QueueException>(() => q.Queue.ListJobs(new JobFilter { Limit = -3 })).ErrorId);
+        Assert.Empty(q.Queue.ListJobs(new JobFilter { Limit = 0 }));
+        Assert.Equal(2, q.Queue.RemoveJobs(new JobFilter { Limit = 2 }).Removed);
+        Assert.Equal(["j2", "j3", "j4"], q.Queue.ListJobs().Select(j => j.Id).ToArray());
+    }
 }

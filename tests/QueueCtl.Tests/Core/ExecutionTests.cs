@@ -107,6 +107,48 @@ public class ExecutionTests
     }
 
     [Fact]
+    public async Task A_timeout_ends_a_command_that_ignores_sigterm()
+    {
+        using var temp = new TempQueue();
+        var pids = temp.File("pids");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var result = await Run(Job($"trap '' TERM; echo $$ >> {pids}; sleep 30 & echo $! >> {pids}; echo partial; wait", timeoutSec: 1));
+        Assert.Equal(AttemptOutcome.TimedOut, result.Outcome);
+        Assert.StartsWith("timeout: still running after 1 s", result.Error);
+        Assert.Equal("partial\n", result.Output);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+        foreach (var pid in File.ReadAllLines(pids).Select(int.Parse))
+            Assert.False(Eventually.ProcessRuns(pid), $"pid {pid} survived the timeout");
+    }
+
+    [Fact]
+    public async Task Background_leftovers_of_a_finished_command_are_ended()
+    {
+        using var temp = new TempQueue();
+        var pidFile = temp.File("pid");
+        var result = await Run(Job($"sleep 60 & echo $! > {pidFile}; echo done"));
+        Assert.Equal(AttemptOutcome.Succeeded, result.Outcome);
+        Assert.Equal("done\n", result.Output);
+        var pid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        await Eventually.True(() => !Eventually.ProcessRuns(pid), TimeSpan.FromSeconds(10), $"leftover pid {pid} ends");
+    }
+
+    [Fact]
+    public async Task Aborting_an_attempt_ends_its_process_tree()
+    {
+        using var temp = new TempQueue();
+        var pidFile = temp.File("pid");
+        using var abort = new CancellationTokenSource();
+        var run = ShellExecutor.Instance.ExecuteAsync(Job($"echo $$ > {pidFile}; sleep 60"), new ExecutionContext(), abort.Token);
+        await Eventually.True(() => File.Exists(pidFile) && File.ReadAllText(pidFile).EndsWith('\n'), TimeSpan.FromSeconds(30), "the command starts");
+        abort.Cancel();
+        var result = await run;
+        Assert.Equal(AttemptOutcome.Failed, result.Outcome);
+        Assert.Equal("ended before it finished", result.Error);
+        Assert.False(Eventually.ProcessRuns(int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
     public async Task The_output_tail_is_capped_at_the_limit_and_keeps_the_end()
     {
         var result = await Run(Job("head -c 300000 /dev/zero | tr '\\0' a; printf END"), outputLimit: 1000);

@@ -265,6 +265,37 @@ public class WorkerProcessTests
     }
 
     [Fact]
+    public async Task Worker_stop_requests_reach_worker_processes()
+    {
+        using var temp = new TempQueue();
+        var pidFile = temp.File("pid");
+        using var queue = JobQueue.Open(temp.DatabasePath);
+        queue.SetConfig("shutdown_grace", "600");
+        queue.Enqueue(new JobSpec { Id = "long", Command = $"echo $$ > {pidFile}; sleep 60", MaxRetries = 0 });
+
+        using var busy = WorkerProcess.Start(temp.DatabasePath, "--worker-id", "busy");
+        using var idle = WorkerProcess.Start(temp.DatabasePath, "--worker-id", "idle", "--queue", "nothing-here");
+        await WaitForLine(pidFile, "", "the job starts", busy);
+        await Eventually.True(() => File.ReadAllText(pidFile).EndsWith('\n'), Patience, "the pid is written");
+        await Eventually.True(() => queue.ListWorkers().Count == 2, Patience, "both workers register");
+        var pid = ReadInt(File.ReadAllText(pidFile));
+
+        // `worker stop` for the idle one: it has nothing running and leaves at once.
+        Assert.Equal(["idle"], queue.StopWorkers(["idle"]));
+        Assert.Equal(0, idle.WaitForExit(Patience));
+        Assert.True(Eventually.ProcessRuns(pid)); // the other worker's job is untouched
+
+        // `worker stop --force` for the busy one: its job is ended now (not after the 600 s grace) and handed back.
+        Assert.Equal(["busy"], queue.StopWorkers(immediate: true));
+        Assert.Equal(0, busy.WaitForExit(Patience));
+        Assert.False(Eventually.ProcessRuns(pid), $"the job's command (pid {pid}) still runs");
+        var job = queue.GetJob("long");
+        Assert.Equal((JobState.Pending, 0), (job.State, job.Attempts));
+        Assert.Equal(AttemptOutcome.HandedBack, Assert.Single(queue.GetAttempts("long")).Outcome);
+        Assert.All(queue.ListWorkers(includeStopped: true), w => Assert.Equal(WorkerState.Stopped, w.State));
+    }
+
+    [Fact]
     public async Task A_timed_out_job_ends_with_its_whole_process_tree()
     {
         using var temp = new TempQueue();
