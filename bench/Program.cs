@@ -66,6 +66,7 @@ namespace QueueCtl.Bench
                     case "--quick": o = o with { Quick = true }; break;
                     case "--runs" when i + 1 < args.Length: runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     case "--only" when i + 1 < args.Length: o = o with { Only = args[++i].Split(',').ToHashSet(StringComparer.Ordinal) }; break;
+                    case "--patience" when i + 1 < args.Length: WorkerBench.Patience = TimeSpan.FromSeconds(int.Parse(args[++i], CultureInfo.InvariantCulture)); break;
                     case "--markdown" when i + 1 < args.Length: o = o with { MarkdownPath = Path.GetFullPath(args[++i]) }; break;
                     default: return null;
                 }

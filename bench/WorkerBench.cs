@@ -11,7 +11,7 @@ namespace QueueCtl.Bench;
 /// <summary>Claim + complete, shell jobs, pickup latency, idle CPU and memory.</summary>
 internal static class WorkerBench
 {
-    public static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);
+    public static TimeSpan Patience { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Queues <paramref name="count"/> jobs through Core's batch path (100,000 to a transaction).</summary>
     public static void Fill(string db, int count, string command = "true")
@@ -47,10 +47,15 @@ internal static class WorkerBench
         };
         var run = worker.RunAsync(stop.Token);
         await Task.WhenAny(done.Task, run, Task.Delay(Patience)).ConfigureAwait(false);
+        var now = Stopwatch.GetTimestamp();
         stop.Cancel();
         await run.ConfigureAwait(false);
-        if (!done.Task.IsCompleted) throw new InvalidOperationException($"only {completed} of {measured} jobs completed");
-        return measured / Stopwatch.GetElapsedTime(started, ended).TotalSeconds;
+        if (done.Task.IsCompleted) return measured / Stopwatch.GetElapsedTime(started, ended).TotalSeconds;
+        // Too slow to finish within patience: report the rate of what did finish, and say so.
+        var finished = Interlocked.Read(ref completed);
+        Console.Error.WriteLine($"  warning: only {finished} of {measured} jobs completed within {Patience.TotalSeconds:0} s; reporting their rate");
+        if (finished == 0) throw new InvalidOperationException($"no job completed within {Patience.TotalSeconds:0} s");
+        return finished / Stopwatch.GetElapsedTime(started, now).TotalSeconds;
     }
 
     /// <summary>
