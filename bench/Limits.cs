@@ -99,4 +99,78 @@ internal static class Limits
         threads.ForEach(t => t.Join());
         return Interlocked.Read(ref n) / clock.Elapsed.TotalSeconds;
     }
+
+    /// <summary>
+    /// Rows per second written straight into QueueCtl's own jobs table (its five indexes and unique
+    /// id included) with plain SQL, <paramref name="perTransaction"/> to a transaction: what the
+    /// schema costs before any of Core's code runs.
+    /// </summary>
+    public static double JobsTableRows(Scratch scratch, TimeSpan duration, int perTransaction)
+    {
+        var path = scratch.NewDatabase("limit-jobs");
+        using var connection = SqliteDatabase.Open(path, new StoreOptions { Durability = Durability.Normal });
+        using var begin = connection.CreateCommand(); begin.CommandText = "BEGIN IMMEDIATE";
+        using var commit = connection.CreateCommand(); commit.CommandText = "COMMIT";
+        using var insert = connection.CreateCommand();
+        insert.CommandText = """
+            INSERT INTO jobs (id, command, shell, queue, priority, state, run_at, next_run_at, created_at, updated_at)
+            VALUES ($id, $command, 'sh', 'default', 0, 'pending', $now, $now, $now, $now)
+            """;
+        var id = insert.Parameters.Add("$id", SqliteType.Text);
+        var command = insert.Parameters.Add("$command", SqliteType.Text);
+        var now = insert.Parameters.Add("$now", SqliteType.Integer);
+        now.Value = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var clock = Stopwatch.StartNew();
+        long n = 0;
+        while (clock.Elapsed < duration)
+        {
+            begin.ExecuteNonQuery();
+            for (var i = 0; i < perTransaction; i++, n++)
+            {
+                id.Value = "limit-" + n.ToString("D20", System.Globalization.CultureInfo.InvariantCulture);
+                command.Value = "echo hello " + n;
+                insert.ExecuteNonQuery();
+            }
+            commit.ExecuteNonQuery();
+        }
+        var rate = n / clock.Elapsed.TotalSeconds;
+        connection.Dispose();
+        Scratch.Delete(path);
+        return rate;
+    }
+
+    /// <summary>
+    /// The same process rate for the command line a `true` job really runs on Linux:
+    /// setsid (a process group of its own, so that a timeout can end the whole tree) then /bin/sh -c true.
+    /// </summary>
+    public static double ShellLaunchRate(int parallel, TimeSpan duration)
+    {
+        var setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+        long n = 0;
+        var clock = Stopwatch.StartNew();
+        var threads = Enumerable.Range(0, parallel).Select(_ => new Thread(() =>
+        {
+            while (clock.Elapsed < duration)
+            {
+                var info = new ProcessStartInfo(setsid ?? "/bin/sh")
+                {
+                    UseShellExecute = false, RedirectStandardInput = true,
+                    RedirectStandardOutput = true, RedirectStandardError = true,
+                };
+                if (setsid is not null) info.ArgumentList.Add("/bin/sh");
+                info.ArgumentList.Add("-c");
+                info.ArgumentList.Add("true");
+                using var process = new Process { StartInfo = info };
+                process.Start();
+                process.StandardInput.Close();
+                process.StandardOutput.ReadToEnd();
+                process.StandardError.ReadToEnd();
+                process.WaitForExit();
+                Interlocked.Increment(ref n);
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        return Interlocked.Read(ref n) / clock.Elapsed.TotalSeconds;
+    }
 }
