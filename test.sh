@@ -15,4 +15,7 @@ echo "== xunit"
 dotnet test QueueCtl.sln -c Release --no-build -nologo \
   --logger "trx;LogFilePrefix=xunit" --results-directory "$results" || status=1
 
+# The fault campaign's table (tests/QueueCtl.Tests/Faults): lost / run twice / integrity must all be 0.
+if [ -f "$results/fault-report.md" ]; then echo; cat "$results/fault-report.md"; fi
+
 exit $status

@@ -79,7 +79,8 @@ public sealed class JobQueue : IDisposable
     public QueueJob StopJob(string id)
     {
         var job = _store.Cancel(id, _store.GetConfig());
-        if (job.State == JobState.Processing) WakeWorkers();
+        // Forced: the cached port list may predate the worker that runs this job.
+        if (job.State == JobState.Processing) WakeWorkers(force: true);
         return job;
     }
 

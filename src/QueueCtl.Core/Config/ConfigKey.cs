@@ -61,7 +61,7 @@ public sealed class ConfigKey
         if (!parsed || (IsInteger && value != Math.Floor(value)) || value < Min || value > Max)
             throw new QueueException(QueueErrorKind.InvalidInput, "InvalidConfigValue",
                 $"{Jobs.JobId.Quote(text)} is not a valid value for {Name}: it takes {(IsInteger ? "a whole number" : "a number")} in {Range}.", Name);
-        return value;
+        return value == 0 ? 0 : value; // "-0" parses to negative zero, which would be stored and shown as "-0"
     }
 
     public static string Format(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);

@@ -7,7 +7,11 @@ internal static class JobSpecValidator
 {
     internal sealed record ValidJob(
         string Id, string Command, JobShell Shell, string Queue, int Priority, int? MaxRetries,
-        int? TimeoutSec, DateTimeOffset RunAt, string? WorkingDirectory, string? EnvironmentJson);
+        int? TimeoutSec, DateTimeOffset RunAt, string? WorkingDirectory, string? EnvironmentJson)
+    {
+        /// <summary>The start was given as an instant (not a delay): clock jumps do not move it.</summary>
+        public bool RunAtFixed { get; init; }
+    }
 
     public static JobShell DefaultShell => OperatingSystem.IsWindows() ? JobShell.Cmd : JobShell.Sh;
 
@@ -48,7 +52,7 @@ internal static class JobSpecValidator
         var environment = ValidateEnvironment(spec.Environment, label, spec.Id);
 
         return new ValidJob(id, command, shell, queue, spec.Priority, spec.MaxRetries,
-            spec.TimeoutSec, runAt, workingDirectory, environment);
+            spec.TimeoutSec, runAt, workingDirectory, environment) { RunAtFixed = spec.RunAt is not null };
     }
 
     public static string ValidateQueue(string queue)

@@ -18,18 +18,23 @@ internal static class SqliteDatabase
             Mode = SqliteOpenMode.ReadWriteCreate,
             // A pooled connection keeps the file open after Dispose; workers hold one connection anyway.
             Pooling = false,
+            // Microsoft.Data.Sqlite retries busy statements until this (whole seconds) runs out, on top of busy_timeout.
             DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
         }.ToString());
         try
         {
             connection.Open();
             Execute(connection, $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds};");
+            // Look before changing anything: switching to WAL rewrites the file header, so a file that
+            // is not ours, or is too new, must be refused before it.
+            CheckIdentity(connection, path, out _);
             var journal = Scalar(connection, "PRAGMA journal_mode = WAL;");
             if (!string.Equals(journal as string, "wal", StringComparison.OrdinalIgnoreCase))
                 throw new QueueException(QueueErrorKind.Database, "DatabaseNoWal",
                     $"The queue database '{path}' cannot use write-ahead logging (journal mode stayed '{journal}'). Put it on a local file system.", path);
             Execute(connection, $"PRAGMA synchronous = {(options.ResolveDurability() == Durability.Full ? "FULL" : "NORMAL")};");
             Migrate(connection, path);
+            if (options.MaxPageCount is { } pages) Execute(connection, $"PRAGMA max_page_count = {pages};");
             return connection;
         }
         catch (SqliteException e)

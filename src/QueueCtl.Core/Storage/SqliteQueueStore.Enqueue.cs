@@ -8,9 +8,9 @@ internal sealed partial class SqliteQueueStore
 {
     private const string InsertJobSql = """
         INSERT INTO jobs (id, command, shell, queue, priority, state, attempts, max_retries, timeout_sec,
-                          run_at, next_run_at, working_directory, environment, created_at, updated_at)
+                          run_at, next_run_at, run_at_fixed, working_directory, environment, created_at, updated_at)
         VALUES ($id, $command, $shell, $queue, $priority, 'pending', 0, $max_retries, $timeout_sec,
-                $run_at, $run_at, $working_directory, $environment, $now, $now)
+                $run_at, $run_at, $run_at_fixed, $working_directory, $environment, $now, $now)
         ON CONFLICT(id) DO NOTHING
         """;
 
@@ -22,7 +22,7 @@ internal sealed partial class SqliteQueueStore
         {
             var command = Command(InsertJobSql);
             var p = new[] { "$id", "$command", "$shell", "$queue", "$priority", "$max_retries", "$timeout_sec",
-                            "$run_at", "$working_directory", "$environment", "$now" }
+                            "$run_at", "$working_directory", "$environment", "$now", "$run_at_fixed" }
                 .Select(name => command.Parameters.Add(new SqliteParameter { ParameterName = name })).ToArray();
             p[10].Value = now;
             var added = new List<string>(jobs.Count);
@@ -39,6 +39,7 @@ internal sealed partial class SqliteQueueStore
                 p[7].Value = Ms(job.RunAt);
                 p[8].Value = (object?)job.WorkingDirectory ?? DBNull.Value;
                 p[9].Value = (object?)job.EnvironmentJson ?? DBNull.Value;
+                p[11].Value = job.RunAtFixed ? 1 : 0;
                 if (command.ExecuteNonQuery() == 1) { added.Add(job.Id); continue; }
                 if (duplicates == DuplicatePolicy.Skip) { skipped.Add(job.Id); continue; }
                 throw new QueueException(QueueErrorKind.Conflict, "DuplicateJobId",

@@ -90,5 +90,15 @@ internal static class SqliteSchema
             value TEXT NOT NULL
         );
         """,
+        // 2: jobs remember whether their start time was given as an instant (run_at) or as a delay, so
+        // that a jump of the wall clock can shift delays but leave instants alone; the record of the
+        // last shift lets every worker that notices the same jump apply it only once.
+        """
+        ALTER TABLE jobs ADD COLUMN run_at_fixed INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """,
     ];
 }

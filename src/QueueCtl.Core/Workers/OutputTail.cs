@@ -18,12 +18,14 @@ internal sealed class OutputTail
         if (_ring.Length == 0) { lock (_gate) _written += data.Length; return; }
         lock (_gate)
         {
+            // Count every byte, kept or not: Text() relies on _written to know that the start was cut.
+            var total = data.Length;
             if (data.Length >= _ring.Length) data = data[^_ring.Length..];
-            var start = (int)(_written % _ring.Length);
+            var start = (int)((_written + total - data.Length) % _ring.Length);
             var first = Math.Min(data.Length, _ring.Length - start);
             data[..first].CopyTo(_ring.AsSpan(start));
             data[first..].CopyTo(_ring);
-            _written += data.Length;
+            _written += total;
         }
     }
 

@@ -1,0 +1,63 @@
+// Child process for the fault campaign (tests/QueueCtl.Tests/Faults). Modes:
+//   enqueue --db PATH --prefix P --count N --log FILE [--batch B] [--command CMD]
+//       enqueues N jobs (ids P-0 … P-(N-1)) one transaction per job, or B per transaction, and
+//       appends each id to FILE only after its enqueue returned (so the log is what was acknowledged).
+//   hold-lock --db PATH --seconds S
+//       takes the database's write lock (BEGIN EXCLUSIVE), prints "locked", holds it S seconds.
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using QueueCtl.Core;
+using QueueCtl.Core.Errors;
+using QueueCtl.Core.Jobs;
+
+var options = new Dictionary<string, string>();
+for (var i = 1; i + 1 < args.Length; i += 2) options[args[i].TrimStart('-')] = args[i + 1];
+string Option(string name, string? fallback = null) =>
+    options.TryGetValue(name, out var v) ? v : fallback ?? throw new ArgumentException($"--{name} is required");
+int Number(string name, int fallback) => int.Parse(Option(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+switch (args.FirstOrDefault())
+{
+    case "enqueue":
+    {
+        var prefix = Option("prefix");
+        var count = Number("count", 1000);
+        var batch = Number("batch", 1);
+        var command = Option("command", "true");
+        using var queue = JobQueue.Open(Option("db"));
+        using var log = new StreamWriter(Option("log"), append: true) { AutoFlush = true };
+        for (var start = 0; start < count; start += batch)
+        {
+            var ids = Enumerable.Range(start, Math.Min(batch, count - start)).Select(n => $"{prefix}-{n}").ToList();
+            while (true)
+            {
+                try
+                {
+                    queue.EnqueueMany(ids.Select(id => new JobSpec { Id = id, Command = command, MaxRetries = 20 }));
+                    break;
+                }
+                catch (QueueException e) when (e.Kind == QueueErrorKind.Busy)
+                {
+                    Console.Error.WriteLine($"busy, retrying: {e.Message}");
+                }
+            }
+            foreach (var id in ids) log.WriteLine(id);
+        }
+        return 0;
+    }
+    case "hold-lock":
+    {
+        using var connection = new SqliteConnection($"Data Source={Option("db")};Pooling=False");
+        connection.Open();
+        using (var begin = connection.CreateCommand()) { begin.CommandText = "BEGIN EXCLUSIVE"; begin.ExecuteNonQuery(); }
+        Console.WriteLine("locked");
+        Console.Out.Flush();
+        Thread.Sleep(TimeSpan.FromSeconds(double.Parse(Option("seconds"), CultureInfo.InvariantCulture)));
+        using (var commit = connection.CreateCommand()) { commit.CommandText = "COMMIT"; commit.ExecuteNonQuery(); }
+        Console.WriteLine("released");
+        return 0;
+    }
+    default:
+        Console.Error.WriteLine("usage: QueueCtl.FaultDriver enqueue|hold-lock [options]");
+        return 2;
+}
