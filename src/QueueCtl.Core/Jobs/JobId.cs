@@ -42,11 +42,27 @@ public static class JobId
         return sb.Append('\'').ToString();
     }
 
+    // Secure random bytes are drawn 4 KiB at a time (one system call per ~400 ids instead of one per id).
+    [ThreadStatic] private static byte[]? t_random;
+    [ThreadStatic] private static int t_randomUsed;
+
+    private static ReadOnlySpan<byte> NextRandom()
+    {
+        var pool = t_random ??= new byte[4000];
+        if (t_randomUsed == 0 || t_randomUsed + 10 > pool.Length)
+        {
+            RandomNumberGenerator.Fill(pool);
+            t_randomUsed = 0;
+        }
+        var slice = pool.AsSpan(t_randomUsed, 10);
+        t_randomUsed += 10;
+        return slice;
+    }
+
     /// <summary>A 26-character id: 48 bits of milliseconds then 80 random bits, so ids sort by creation time.</summary>
     public static string New(DateTimeOffset now)
     {
-        Span<byte> random = stackalloc byte[10];
-        RandomNumberGenerator.Fill(random);
+        var random = NextRandom();
         var ms = (ulong)Math.Max(0, now.ToUnixTimeMilliseconds());
         Span<char> chars = stackalloc char[26];
         for (var i = 9; i >= 0; i--) { chars[i] = Alphabet[(int)(ms & 31)]; ms >>= 5; }

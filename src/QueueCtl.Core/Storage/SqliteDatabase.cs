@@ -39,7 +39,7 @@ internal static class SqliteDatabase
             if (!string.Equals(journal as string, "wal", StringComparison.OrdinalIgnoreCase))
                 throw new QueueException(QueueErrorKind.Database, "DatabaseNoWal",
                     $"The queue database '{path}' cannot use write-ahead logging (journal mode stayed '{journal}'). Put it on a local file system.", path);
-            Execute(connection, $"PRAGMA synchronous = {(options.Durability == Durability.Full ? "FULL" : "NORMAL")};");
+            Execute(connection, $"PRAGMA synchronous = {(options.ResolveDurability() == Durability.Full ? "FULL" : "NORMAL")};");
             Migrate(connection, path);
             if (options.MaxPageCount is { } pages) Execute(connection, $"PRAGMA max_page_count = {pages};");
             Verified.TryAdd(path, true);

@@ -22,9 +22,12 @@ internal sealed partial class SqliteQueueStore
                   working_directory, environment, seq
         """;
 
-    private const string InsertAttemptSql = """
+    // One statement opens the attempt rows of every job this claim took (they share its lease token).
+    private const string InsertAttemptsSql = """
         INSERT INTO attempts (job_id, number, worker_id, lease_token, started_at, outcome)
-        VALUES ($job, $number, $worker, $token, $now, 'running')
+        SELECT id, attempts, $worker, $token, $now, 'running'
+          FROM jobs INDEXED BY jobs_held
+         WHERE worker_id = $worker AND state = 'processing' AND lease_token = $token
         """;
 
     /// <summary>
@@ -60,18 +63,13 @@ internal sealed partial class SqliteQueueStore
             }
             if (claimed.Count == 0) return [];
 
-            var insert = Command(InsertAttemptSql);
-            var job = insert.Parameters.Add(new SqliteParameter { ParameterName = "$job" });
-            var number = insert.Parameters.Add(new SqliteParameter { ParameterName = "$number" });
+            var insert = Command(InsertAttemptsSql);
             With(insert, "$worker", workerId);
             With(insert, "$token", token);
             With(insert, "$now", Ms(now));
-            foreach (var (_, c) in claimed)
-            {
-                job.Value = c.Id;
-                number.Value = c.Attempt;
-                insert.ExecuteNonQuery();
-            }
+            var opened = insert.ExecuteNonQuery();
+            if (opened != claimed.Count)
+                throw new InvalidOperationException($"claimed {claimed.Count} job(s) but opened {opened} attempt row(s)");
             // RETURNING gives no order: hand jobs out in the order they were chosen.
             return claimed.OrderByDescending(c => c.Job.Priority).ThenBy(c => c.Seq).Select(c => c.Job).ToList();
         });

@@ -148,7 +148,7 @@ internal sealed partial class SqliteQueueStore
     public DateTimeOffset? NextDueAt(IReadOnlyList<string> queues) => Read<DateTimeOffset?>(() =>
     {
         var filter = queues.Count == 0 ? "" : $"AND queue IN ({string.Join(", ", queues.Select((_, i) => $"$q{i}"))})";
-        var command = Command($"SELECT min(next_run_at) FROM jobs WHERE state IN ('pending', 'failed') {filter}");
+        var command = Command($"SELECT min(next_run_at) FROM jobs INDEXED BY jobs_next_due WHERE state IN ('pending', 'failed') {filter}");
         for (var i = 0; i < queues.Count; i++) With(command, $"$q{i}", queues[i]);
         var value = command.ExecuteScalar();
         return value is long ms ? FromMs(ms) : null;

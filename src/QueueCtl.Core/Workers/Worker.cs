@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
 using QueueCtl.Core.Config;
 using QueueCtl.Core.Errors;
 using QueueCtl.Core.Jobs;
@@ -23,6 +25,19 @@ public sealed class Worker
     private readonly object _logGate = new();
     private StreamWriter? _log;
     private int _stopRequest;
+    // Claimed jobs wait here for a free slot; slots post outcomes to the recorder, which writes
+    // many of them in one transaction and only then reports them.
+    private Channel<RunningJob> _ready = Channel.CreateUnbounded<RunningJob>();
+    private Channel<(RunningJob Job, AttemptResult Result)> _outcomes = Channel.CreateUnbounded<(RunningJob, AttemptResult)>();
+    // Moving average of how long the executor takes per job (Stopwatch ticks); -1 until a job has run.
+    private long _averageRunTicks = -1;
+
+    /// <summary>The most outcomes written in one transaction.</summary>
+    internal const int MaxRecordBatch = 1024;
+    /// <summary>The most jobs claimed beyond the free slots (when jobs are tiny).</summary>
+    internal const int MaxPrefetch = 256;
+    /// <summary>How long a prefetched job may wait, on average, for a slot: it bounds the prefetch.</summary>
+    internal static readonly TimeSpan PrefetchBudget = TimeSpan.FromMilliseconds(20);
 
     public Worker(string databasePath, WorkerOptions? options = null, IJobExecutor? executor = null, IClock? clock = null)
     {
@@ -82,6 +97,10 @@ public sealed class Worker
                 stopNow.Register(() => { RaiseStop(StopRequest.Immediate); wake.Set(); }));
             using var heartbeatStop = new CancellationTokenSource();
             Recover(store, store.GetConfig());
+            _ready = Channel.CreateUnbounded<RunningJob>(new UnboundedChannelOptions { SingleWriter = true });
+            _outcomes = Channel.CreateUnbounded<(RunningJob, AttemptResult)>(new UnboundedChannelOptions { SingleReader = true });
+            var slots = Enumerable.Range(0, _options.Slots).Select(_ => Task.Run(() => SlotLoop(store))).ToArray();
+            var recorder = Task.Run(() => RecordLoop(store, wake));
             var heartbeat = Task.Run(() => HeartbeatLoop(store, wake, heartbeatStop.Token));
             try
             {
@@ -90,6 +109,10 @@ public sealed class Worker
             finally
             {
                 await ShutDown(store, wake, stop, stopNow).ConfigureAwait(false);
+                _ready.Writer.TryComplete();
+                await Task.WhenAll(slots).ConfigureAwait(false);
+                _outcomes.Writer.TryComplete();
+                await recorder.ConfigureAwait(false);
                 heartbeatStop.Cancel();
                 await heartbeat.ConfigureAwait(false);
                 TryWrite(() => store.SetWorkerState(Id, WorkerState.Stopped));
@@ -107,12 +130,15 @@ public sealed class Worker
         while (!stop.IsCancellationRequested && StopLevel == StopRequest.None)
         {
             var config = store.GetConfig();
-            var free = _options.Slots - _running.Count;
+            // Held jobs (waiting for a slot, running, or waiting for their outcome to be written)
+            // count against the slots plus the prefetch that tiny jobs earn.
+            var target = _options.Slots + Prefetch();
+            var want = target - _running.Count;
             var claimed = 0;
-            if (free > 0)
+            if (want > 0)
             {
                 IReadOnlyList<ClaimedJob> jobs;
-                try { jobs = store.Claim(Id, _options.Queues, free, config); }
+                try { jobs = store.Claim(Id, _options.Queues, want, config); }
                 catch (QueueException e) when (e.Kind is QueueErrorKind.Busy or QueueErrorKind.Full)
                 {
                     Emit(WorkerEventKind.Warning, null, null, e.Message);
@@ -120,36 +146,76 @@ public sealed class Worker
                     continue;
                 }
                 claimed = jobs.Count;
-                foreach (var job in jobs) Start(job, config, store, wake);
+                foreach (var job in jobs)
+                {
+                    var running = new RunningJob(job, config);
+                    _running[job.Id] = running;
+                    _ready.Writer.TryWrite(running);
+                }
             }
             if (_options.Drain && claimed == 0 && _running.IsEmpty) return;
-            if (free > 0 && claimed == free) continue; // the queue may hold more
+            if (want > 0 && claimed == want) continue; // the queue may hold more
 
             var wait = _options.IdlePoll;
-            if (_running.Count < _options.Slots && store.NextDueAt(_options.Queues) is { } due)
+            if (_running.Count < target && store.NextDueAt(_options.Queues) is { } due)
                 wait = TimeSpan.FromTicks(Math.Clamp((due - _clock.UtcNow).Ticks, 0, wait.Ticks));
             if (await wake.WaitAsync(wait, stop).ConfigureAwait(false))
                 Apply(store.ReadControl(Id));
         }
     }
 
-    private void Start(ClaimedJob job, QueueConfig config, SqliteQueueStore store, WakeSignal wake)
+    /// <summary>
+    /// How many jobs to hold beyond the slots: none until jobs are seen to be short, then as many
+    /// as the slots get through in <see cref="PrefetchBudget"/> (at most <see cref="MaxPrefetch"/>).
+    /// Prefetched jobs are claimed (leased, renewed by the heartbeat) like running ones.
+    /// </summary>
+    private int Prefetch()
     {
-        var running = new RunningJob(job);
-        _running[job.Id] = running;
-        Emit(WorkerEventKind.Picked, job.Id, job.Attempt, job.Command);
-        running.Task = Task.Run(() => RunJob(running, config, store, wake));
+        var average = Interlocked.Read(ref _averageRunTicks);
+        if (average < 0) return 0;
+        var perSlot = PrefetchBudget.TotalSeconds * Stopwatch.Frequency / Math.Max(1, average);
+        return (int)Math.Min(MaxPrefetch, Math.Floor(perSlot * _options.Slots));
     }
 
-    private async Task RunJob(RunningJob running, QueueConfig config, SqliteQueueStore store, WakeSignal wake)
+    /// <summary>One slot: runs claimed jobs one after another until the worker stops.</summary>
+    private async Task SlotLoop(SqliteQueueStore store)
+    {
+        var reader = _ready.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var running))
+            {
+                AttemptResult result;
+                if (running.TryStart())
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    result = await RunJob(running, store).ConfigureAwait(false);
+                    var took = Stopwatch.GetTimestamp() - started;
+                    var average = Interlocked.Read(ref _averageRunTicks);
+                    Interlocked.Exchange(ref _averageRunTicks, average < 0 ? took : average + (took - average) / 8);
+                }
+                else
+                {
+                    // Ended before it started (stop, cancel): it never ran.
+                    result = running.EndReason == AttemptOutcome.Cancelled
+                        ? new AttemptResult(AttemptOutcome.Cancelled, null, "cancelled by user", null)
+                        : new AttemptResult(AttemptOutcome.HandedBack, null, null, null);
+                }
+                _outcomes.Writer.TryWrite((running, result));
+            }
+        }
+    }
+
+    private async Task<AttemptResult> RunJob(RunningJob running, SqliteQueueStore store)
     {
         var job = running.Job;
+        Emit(WorkerEventKind.Picked, job.Id, job.Attempt, job.Command);
         AttemptResult result;
         try
         {
             var context = new ExecutionContext
             {
-                OutputLimit = config.OutputLimit,
+                OutputLimit = running.Config.OutputLimit,
                 ProcessStarted = pid => TryWrite(() => store.RecordProcess(job, pid)),
             };
             result = await _executor.ExecuteAsync(job, context, running.Abort.Token).ConfigureAwait(false);
@@ -158,31 +224,50 @@ public sealed class Worker
         {
             result = new AttemptResult(AttemptOutcome.Failed, null, $"the worker could not run it: {e.Message}", null);
         }
-        result = running.EndReason switch
+        return running.EndReason switch
         {
             AttemptOutcome.Cancelled => result with { Outcome = AttemptOutcome.Cancelled, Error = "cancelled by user" },
             AttemptOutcome.HandedBack => result with { Outcome = AttemptOutcome.HandedBack },
             _ => result,
         };
+    }
 
-        FinishResult? finish = null;
-        for (var attempt = 1; finish is null && attempt <= 10; attempt++)
+    /// <summary>
+    /// Writes outcomes as they come, as many as are waiting in one transaction, and reports each
+    /// (and lets its job go) only once that transaction has committed.
+    /// </summary>
+    private async Task RecordLoop(SqliteQueueStore store, WakeSignal wake)
+    {
+        var reader = _outcomes.Reader;
+        var batch = new List<(RunningJob Job, AttemptResult Result)>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            try { finish = store.Finish(Id, [(job, result)], store.GetConfig())[0]; }
+            batch.Clear();
+            while (batch.Count < MaxRecordBatch && reader.TryRead(out var outcome)) batch.Add(outcome);
+            var finished = await RecordAsync(store, batch).ConfigureAwait(false);
+            foreach (var (running, _) in batch) _running.TryRemove(running.Job.Id, out _);
+            if (finished is not null) foreach (var finish in finished) Report(finish);
+            wake.Set();
+        }
+    }
+
+    private async Task<IReadOnlyList<FinishResult>?> RecordAsync(SqliteQueueStore store, List<(RunningJob Job, AttemptResult Result)> batch)
+    {
+        var attempts = batch.Select(b => (b.Job.Job, b.Result)).ToList();
+        for (var attempt = 1; ; attempt++)
+        {
+            try { return store.Finish(Id, attempts, store.GetConfig()); }
             catch (QueueException e) when (e.Kind is QueueErrorKind.Busy or QueueErrorKind.Full && attempt < 10)
             {
-                Emit(WorkerEventKind.Warning, job.Id, job.Attempt, $"could not record the outcome yet ({e.Message}); trying again");
+                Emit(WorkerEventKind.Warning, null, null, $"could not record the outcome of {attempts.Count} job(s) yet ({e.Message}); trying again");
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt)).ConfigureAwait(false);
             }
             catch (QueueException e)
             {
-                Emit(WorkerEventKind.Warning, job.Id, job.Attempt, $"could not record the outcome: {e.Message}. Its lease will run out and the job will be retried.");
-                break;
+                Emit(WorkerEventKind.Warning, null, null, $"could not record the outcome of {attempts.Count} job(s): {e.Message}. Their leases will run out and they will be retried.");
+                return null;
             }
         }
-        _running.TryRemove(job.Id, out _);
-        if (finish is not null) Report(finish);
-        wake.Set();
     }
 
     private void Report(FinishResult finish)
@@ -273,6 +358,8 @@ public sealed class Worker
         if (_options.Drain && _running.IsEmpty && StopLevel == StopRequest.None && !stop.IsCancellationRequested) return;
         TryWrite(() => store.SetWorkerState(Id, WorkerState.Stopping));
         RaiseStop(stopNow.IsCancellationRequested ? StopRequest.Immediate : StopRequest.Graceful);
+        // Prefetched jobs that have not started go back to the queue now (not charged).
+        foreach (var job in _running.Values) job.HandBackIfWaiting();
         if (!_running.IsEmpty)
         {
             var grace = TimeSpan.FromSeconds(TryRead(() => store.GetConfig().ShutdownGrace, 30));
@@ -287,7 +374,7 @@ public sealed class Worker
                 else TryRead(() => { Apply(store.ReadControl(Id)); return 0; }, 0);
             }
             foreach (var job in _running.Values) job.End(AttemptOutcome.HandedBack);
-            await Task.WhenAll(_running.Values.Select(j => j.Task ?? Task.CompletedTask).ToArray()).ConfigureAwait(false);
+            // The slots and the recorder finish what is left once RunAsync closes their channels.
         }
         else
         {
@@ -317,13 +404,23 @@ public sealed class Worker
         catch (Exception ex) when (ex is not OutOfMemoryException) { /* a listener's failure must not stop the worker */ }
     }
 
-    private sealed class RunningJob(ClaimedJob job)
+    private sealed class RunningJob(ClaimedJob job, QueueConfig config)
     {
         private int _reason = -1;
+        private int _phase; // 0 waiting for a slot, 1 started, 2 handed back before it started
         public ClaimedJob Job { get; } = job;
+        public QueueConfig Config { get; } = config;
         public CancellationTokenSource Abort { get; } = new();
-        public Task? Task { get; set; }
         public AttemptOutcome? EndReason => Volatile.Read(ref _reason) is var r and >= 0 ? (AttemptOutcome)r : null;
+
+        /// <summary>Takes the job into a slot; false if it was ended (or handed back) while it waited.</summary>
+        public bool TryStart() => Interlocked.CompareExchange(ref _phase, 1, 0) == 0 && EndReason is null;
+
+        /// <summary>Hands the job back if no slot has started it yet.</summary>
+        public void HandBackIfWaiting()
+        {
+            if (Interlocked.CompareExchange(ref _phase, 2, 0) == 0) End(AttemptOutcome.HandedBack);
+        }
 
         /// <summary>Ends the attempt; the first reason given wins.</summary>
         public void End(AttemptOutcome reason)

@@ -1,0 +1,214 @@
+using System.Globalization;
+using QueueCtl.Core.Storage;
+
+namespace QueueCtl.Bench;
+
+/// <summary>Every figure of issue 5, in order, each the median of several runs.</summary>
+internal static class Suite
+{
+    private static readonly Unit Ratio = new("x", false, 2);
+
+    public static async Task<List<Row>> RunAsync(BenchOptions o, Scratch scratch)
+    {
+        var rows = new List<Row>();
+        var runs = o.Runs;
+        string Size(int n) => n >= 1_000_000 && n % 1_000_000 == 0 ? $"{n / 1_000_000}M" : n >= 1000 && n % 1000 == 0 ? $"{n / 1000}k" : n.ToString(CultureInfo.InvariantCulture);
+        void Say(string what) => Console.Error.WriteLine($"  {DateTime.UtcNow:HH:mm:ss} {what}");
+
+        async Task<Sample?> Try(Row template, Func<Task<Sample>> measure, Action<Row> add)
+        {
+            Say(template.Figure);
+            try
+            {
+                var s = await measure().ConfigureAwait(false);
+                add(template with { Value = s });
+                return s;
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or TimeoutException or Microsoft.Data.Sqlite.SqliteException or QueueCtl.Core.Errors.QueueException or System.ComponentModel.Win32Exception)
+            {
+                add(template with { Missing = $"failed: {e.Message}" });
+                return null;
+            }
+        }
+        Task<Sample?> Add(Row template, Func<Task<Sample>> measure) => Try(template, measure, rows.Add);
+        Task<Sample?> AddSync(Row template, Func<Sample> measure) => Try(template, () => Task.FromResult(measure()), rows.Add);
+
+        // 1. Limits.
+        Limit? commitNormal = null, commitFull = null, batchRows = null, proc1 = null, proc4 = null, floor = null;
+        if (o.Wants("limits") || o.Wants("enqueue") || o.Wants("cli") || o.Wants("claim") || o.Wants("shell"))
+        {
+            const string g = "limits (the machine, same SQLite build and pragmas)";
+            var d = o.LimitDuration;
+            if (await AddSync(new Row(g, "single-row commits, WAL, synchronous NORMAL", Unit.PerSecond), () => Sample.Measure(runs, () => Limits.SingleRowCommits(scratch, Durability.Normal, d))) is { } a)
+                commitNormal = new Limit("commits NORMAL", a, Unit.PerSecond);
+            if (await AddSync(new Row(g, "single-row commits, WAL, synchronous FULL", Unit.PerSecond), () => Sample.Measure(runs, () => Limits.SingleRowCommits(scratch, Durability.Full, d))) is { } b)
+                commitFull = new Limit("commits FULL", b, Unit.PerSecond);
+            if (await AddSync(new Row(g, "rows inserted in 1,000-row transactions", Unit.PerSecond), () => Sample.Measure(runs, () => Limits.BatchedRows(scratch, d))) is { } c)
+                batchRows = new Limit("batched rows", c, Unit.PerSecond);
+            if (await AddSync(new Row(g, "/bin/true processes started+reaped, 1 at a time", Unit.PerSecond), () => Sample.Measure(runs, () => Limits.ProcessRate(1, d))) is { } p1)
+                proc1 = new Limit("/bin/true x1", p1, Unit.PerSecond);
+            if (await AddSync(new Row(g, "/bin/true processes started+reaped, 4 in parallel", Unit.PerSecond), () => Sample.Measure(runs, () => Limits.ProcessRate(4, d))) is { } p4)
+                proc4 = new Limit("/bin/true x4", p4, Unit.PerSecond);
+            await AddSync(new Row(g, "  setsid /bin/sh -c true (how a shell job starts), 1 at a time", Unit.PerSecond) { Limit = proc1, Note = "what ShellExecutor starts for a `true` job on Linux; the issue's limit stays plain /bin/true" },
+                () => Sample.Measure(runs, () => Limits.ShellLaunchRate(1, d)));
+            await AddSync(new Row(g, "  setsid /bin/sh -c true, 4 in parallel", Unit.PerSecond) { Limit = proc4 },
+                () => Sample.Measure(runs, () => Limits.ShellLaunchRate(4, d)));
+            await AddSync(new Row(g, "  jobs-table rows, raw SQL, 1 per transaction", Unit.PerSecond) { Limit = commitNormal, Note = "plain INSERTs into QueueCtl's jobs table (unique id + 5 indexes): the schema's own cost, before any Core code" },
+                () => Sample.Measure(runs, () => Limits.JobsTableRows(scratch, d, 1)));
+            await AddSync(new Row(g, "  jobs-table rows, raw SQL, 1,000 per transaction", Unit.PerSecond) { Limit = batchRows },
+                () => Sample.Measure(runs, () => Limits.JobsTableRows(scratch, d, 1000)));
+            if (await AddSync(new Row(g, ".NET process floor (bench exe --noop, wall)", Unit.Ms), () => Sample.Measure(runs, EnqueueBench.DotnetFloor)) is { } f)
+                floor = new Limit(".NET floor", f, Unit.Ms);
+        }
+
+        // 2. Enqueue.
+        if (o.Wants("enqueue"))
+        {
+            const string g = "enqueue";
+            var d = o.LimitDuration;
+            await AddSync(new Row(g, "Core JobQueue.Enqueue, 1 job per transaction", Unit.PerSecond)
+                { Limit = commitNormal, Target = ">= 80% of commit limit", Met = (_, r) => r >= 0.8 },
+                () => Sample.Measure(runs, () => EnqueueBench.Single(scratch, d)));
+            await AddSync(new Row(g, "  same, with durability FULL", Unit.PerSecond)
+                { Limit = commitFull, Target = "(durability choice)", Note = "StoreOptions.Durability = Full, i.e. QUEUECTL_DURABILITY=full" },
+                () => Sample.Measure(runs, () => EnqueueBench.Single(scratch, d, new StoreOptions { Durability = Durability.Full })));
+            await AddSync(new Row(g, $"Core JobQueue.EnqueueMany, {Size(o.BatchJobs)} jobs in 1 call", Unit.PerSecond)
+                { Limit = batchRows, Target = ">= 300,000/s", Met = (s, _) => s.Median >= 300_000 },
+                () => Sample.Measure(runs, () => EnqueueBench.Batched(scratch, o.BatchJobs, o.BatchJobs)));
+            await AddSync(new Row(g, $"cmdlet path: EnqueueMany in chunks of {EnqueueBench.CmdletChunk:N0}, {Size(o.BatchJobs)} jobs", Unit.PerSecond)
+                { Limit = batchRows, Target = ">= 300,000/s", Met = (s, _) => s.Median >= 300_000 },
+                () => Sample.Measure(runs, () => EnqueueBench.Batched(scratch, o.BatchJobs, EnqueueBench.CmdletChunk)));
+        }
+        if (o.Wants("cli") || o.Wants("enqueue"))
+        {
+            const string g = "enqueue through the queuectl process";
+            var fileRow = new Row(g, $"queuectl enqueue --file, {Size(o.BatchJobs)} JSON lines (process wall)", Unit.PerSecond)
+                { Limit = batchRows, Target = ">= 300,000/s", Met = (s, _) => s.Median >= 300_000 };
+            if (EnqueueBench.CliFileProblem(scratch) is { } fileProblem)
+                rows.Add(fileRow with { Missing = $"n/a (not available: {fileProblem})" });
+            else
+                await AddSync(fileRow, () => Sample.Measure(runs, () => EnqueueBench.CliFile(scratch, o.BatchJobs)));
+
+            var coldRow = new Row(g, "queuectl enqueue \"cmd\", cold (first run)", Unit.Ms) { Limit = floor, Note = "cold = the first process of this run after the build; the OS file cache is not dropped (that needs root)" };
+            var warmRow = new Row(g, "queuectl enqueue \"cmd\", warm", Unit.Ms) { Limit = floor, Target = "< 150 ms", Met = (s, _) => s.Median < 150 };
+            if (EnqueueBench.CliSingleProblem(scratch) is { } singleProblem)
+            {
+                rows.Add(coldRow with { Missing = $"n/a (not available: {singleProblem})" });
+                rows.Add(warmRow with { Missing = $"n/a (not available: {singleProblem})" });
+            }
+            else
+            {
+                // The probe above already ran the executable once: "cold" is the first enqueue into a new database.
+                var db = scratch.NewDatabase("cli-one");
+                await AddSync(coldRow, () => Sample.Of([EnqueueBench.CliSingle(db)]));
+                await AddSync(warmRow, () => Sample.Measure(o.CliWarmRuns, () => EnqueueBench.CliSingle(db)));
+            }
+        }
+
+        // 3. Claim + complete with the no-op executor.
+        if (o.Wants("claim"))
+        {
+            const string g = "claim + complete, no-op executor";
+            var target = ">= 50,000/s";
+            bool Fifty(Sample s, double? _) => s.Median >= 50_000;
+            var shallow = scratch.NewDatabase("claim-shallow");
+            var configs = new (string Label, Func<string, int, Task<double>> Run)[]
+            {
+                ("1 worker, 1 slot", (db, n) => WorkerBench.InProcessAsync(db, 1, n)),
+                ("1 worker, 4 slots", (db, n) => WorkerBench.InProcessAsync(db, 4, n)),
+                ("4 worker processes, 1 slot each", (db, n) => WorkerBench.ProcessesAsync(db, 4, 1, n)),
+            };
+            await ChildWorker.WarmUpAsync(4); // the in-process runs should not measure the JIT either
+            var shallowResults = new Dictionary<string, Sample?>();
+            foreach (var (label, run) in configs)
+            {
+                shallowResults[label] = await Add(new Row(g, $"{label}, {Size(o.ShallowDepth)} queued", Unit.PerSecond) { Limit = batchRows, Target = target, Met = Fifty },
+                    () => Sample.MeasureAsync(runs, async () => { WorkerBench.Fill(shallow, o.ShallowDepth); return await run(shallow, o.ShallowDepth).ConfigureAwait(false); }));
+            }
+            await Add(new Row(g, $"  1 worker, 4 slots, {Size(o.ShallowDepth)} queued, durability FULL", Unit.PerSecond) { Limit = batchRows, Note = "durability choice: the same run with synchronous FULL" },
+                () => Sample.MeasureAsync(runs, async () => { WorkerBench.Fill(shallow, o.ShallowDepth); return await WorkerBench.InProcessAsync(shallow, 4, o.ShallowDepth, new StoreOptions { Durability = Durability.Full }).ConfigureAwait(false); }));
+
+            var deep = scratch.NewDatabase("claim-deep");
+            var deepRuns = Math.Min(runs, 3); // each deep run consumes jobs: the queue is filled once for all of them
+            Say($"queueing {Size(o.DeepDepth + configs.Length * deepRuns * o.DeepMeasured)} jobs for the deep runs");
+            WorkerBench.Fill(deep, o.DeepDepth + configs.Length * deepRuns * o.DeepMeasured);
+            foreach (var (label, run) in configs)
+            {
+                var s = await Add(new Row(g, $"{label}, {Size(o.DeepDepth)} queued ({Size(o.DeepMeasured)} timed)", Unit.PerSecond) { Limit = batchRows, Target = target, Met = Fifty },
+                    () => Sample.MeasureAsync(deepRuns, () => run(deep, o.DeepMeasured)));
+                if (s is not null && shallowResults[label] is { } sh)
+                    rows.Add(new Row(g, $"  slowdown at {Size(o.DeepDepth)} vs {Size(o.ShallowDepth)} queued ({label})", Ratio)
+                        { Value = new Sample(sh.Median / s.Median, sh.Min / s.Max, sh.Max / s.Min, deepRuns), Target = "<= 1.2x", Met = (v, _) => v.Median <= 1.2 });
+            }
+            Scratch.Delete(deep);
+        }
+
+        // 4. Shell jobs.
+        double? peakRss = null;
+        if (o.Wants("shell"))
+        {
+            const string g = "shell `true` jobs through queuectl worker run";
+            foreach (var (concurrency, limit) in new[] { (1, proc1), (4, proc4) })
+            {
+                var peaks = new List<double>();
+                await Add(new Row(g, $"concurrency {concurrency}, {o.ShellJobs} jobs", Unit.PerSecond) { Limit = limit, Target = ">= 90% of process rate", Met = (_, r) => r >= 0.9 },
+                    () => Sample.MeasureAsync(Math.Min(runs, 3), async () =>
+                    {
+                        var db = scratch.NewDatabase("shell");
+                        var (rate, peak) = await WorkerBench.ShellAsync(db, concurrency, o.ShellJobs).ConfigureAwait(false);
+                        peaks.Add(peak);
+                        Scratch.Delete(db);
+                        return rate;
+                    }));
+                if (concurrency == 4 && peaks.Count > 0) peakRss = peaks.Max();
+            }
+        }
+
+        // 5. Pickup, idle CPU, memory.
+        if (o.Wants("pickup"))
+        {
+            const string g = "pickup and idle";
+            var p50 = new List<double>();
+            var p99 = new List<double>();
+            var all = new List<double>();
+            Say("pickup latency");
+            try
+            {
+                for (var i = 0; i < o.PickupRuns; i++)
+                {
+                    var db = scratch.NewDatabase("pickup");
+                    var latencies = await WorkerBench.PickupAsync(db, o.PickupSamples).ConfigureAwait(false);
+                    all.AddRange(latencies);
+                    p50.Add(Sample.Percentile(latencies, 50));
+                    p99.Add(Sample.Percentile(latencies, 99));
+                    Scratch.Delete(db);
+                }
+                rows.Add(new Row(g, $"pickup p50, {o.PickupSamples} samples per run", Unit.Ms) { Value = Sample.Of(p50), Target = "< 5 ms", Met = (s, _) => s.Median < 5 });
+                rows.Add(new Row(g, $"pickup p99, {o.PickupSamples} samples per run", Unit.Ms) { Value = Sample.Of(p99), Target = "< 25 ms", Met = (s, _) => s.Median < 25,
+                    Note = $"enqueue (JobQueue.Enqueue) to the no-op executor starting in a bench child worker; all {all.Count} samples: min {all.Min():0.00} ms, max {all.Max():0.00} ms" });
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException)
+            {
+                rows.Add(new Row(g, "pickup p50/p99", Unit.Ms) { Missing = $"failed: {e.Message}" });
+            }
+        }
+        if (o.Wants("idle"))
+        {
+            const string g = "pickup and idle";
+            var rss = new List<double>();
+            await Add(new Row(g, $"idle worker CPU over {o.IdleDuration.TotalSeconds:0} s (queuectl worker run, 4 slots)", Unit.Percent) { Target = "< 1% of a core", Met = (s, _) => s.Median < 1,
+                    Note = o.Quick ? "quick mode idles 5 s per run (full mode 30 s); /proc counts CPU in 10 ms ticks" : "/proc counts CPU in 10 ms ticks" },
+                () => Sample.MeasureAsync(o.Quick ? 1 : 3, async () =>
+                {
+                    var db = scratch.NewDatabase("idle");
+                    var (cpu, r) = await WorkerBench.IdleAsync(db, o.IdleDuration).ConfigureAwait(false);
+                    rss.Add(r);
+                    return cpu;
+                }));
+            if (rss.Count > 0) rows.Add(new Row(g, "worker RSS, idle", Unit.MiB) { Value = Sample.Of(rss) });
+        }
+        if (peakRss is { } peakValue)
+            rows.Add(new Row("pickup and idle", "worker RSS, peak under load (shell jobs, concurrency 4)", Unit.MiB) { Value = Sample.Of([peakValue]) });
+        return rows;
+    }
+}

@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using QueueCtl.Core;
+using QueueCtl.Core.Jobs;
+using QueueCtl.Core.Storage;
+using QueueCtl.Core.Workers;
+
+namespace QueueCtl.Bench;
+
+/// <summary>Claim + complete, shell jobs, pickup latency, idle CPU and memory.</summary>
+internal static class WorkerBench
+{
+    public static TimeSpan Patience { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Queues <paramref name="count"/> jobs through Core's batch path (100,000 to a transaction).</summary>
+    public static void Fill(string db, int count, string command = "true")
+    {
+        using var queue = JobQueue.Open(db);
+        for (var done = 0; done < count;)
+        {
+            var n = Math.Min(100_000, count - done);
+            queue.EnqueueMany(Enumerable.Range(0, n).Select(_ => new JobSpec { Command = command }).ToList());
+            done += n;
+        }
+    }
+
+    /// <summary>
+    /// One worker in this process with the no-op executor: jobs/s over the first
+    /// <paramref name="measured"/> completions, timed from the worker's Started event
+    /// (registered, about to recover and claim) to the last of them.
+    /// </summary>
+    public static async Task<double> InProcessAsync(string db, int slots, int measured, StoreOptions? store = null)
+    {
+        long completed = 0, started = 0, ended = 0;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = new CancellationTokenSource();
+        var worker = new Worker(db, new WorkerOptions { Slots = slots, Store = store ?? StoreOptions.Default }, new NoopExecutor());
+        worker.EventRaised += e =>
+        {
+            if (e.Kind == WorkerEventKind.Started) Volatile.Write(ref started, Stopwatch.GetTimestamp());
+            else if (e.Kind == WorkerEventKind.Completed && Interlocked.Increment(ref completed) == measured)
+            {
+                Volatile.Write(ref ended, Stopwatch.GetTimestamp());
+                done.TrySetResult();
+            }
+        };
+        var run = worker.RunAsync(stop.Token);
+        await Task.WhenAny(done.Task, run, Task.Delay(Patience)).ConfigureAwait(false);
+        var now = Stopwatch.GetTimestamp();
+        stop.Cancel();
+        await run.ConfigureAwait(false);
+        if (done.Task.IsCompleted) return measured / Stopwatch.GetElapsedTime(started, ended).TotalSeconds;
+        // Too slow to finish within patience: report the rate of what did finish, and say so.
+        var finished = Interlocked.Read(ref completed);
+        Console.Error.WriteLine($"  warning: only {finished} of {measured} jobs completed within {Patience.TotalSeconds:0} s; reporting their rate");
+        if (finished == 0) throw new InvalidOperationException($"no job completed within {Patience.TotalSeconds:0} s");
+        return finished / Stopwatch.GetElapsedTime(started, now).TotalSeconds;
+    }
+
+    /// <summary>
+    /// <paramref name="processes"/> bench child workers (Core's Worker, no-op executor), started and
+    /// warmed up before the clock starts: jobs/s until <paramref name="measured"/> jobs are recorded done.
+    /// </summary>
+    public static async Task<double> ProcessesAsync(string db, int processes, int slots, int measured)
+    {
+        var run = Guid.NewGuid().ToString("n")[..8];
+        var ids = Enumerable.Range(0, processes).Select(i => $"bench-{run}-{i}").ToList();
+        var children = ids.Select(id => new Child(Paths.StartInfo(Paths.Self(),
+            ["--child-worker", "--db", db, "--slots", slots.ToString(System.Globalization.CultureInfo.InvariantCulture), "--worker-id", id]))).ToList();
+        try
+        {
+            await Task.WhenAll(children.Select(c => c.Ready)).WaitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false);
+            using var watch = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            watch.Open();
+            using var count = watch.CreateCommand();
+            count.CommandText = $"SELECT coalesce(sum(jobs_done), 0) FROM workers WHERE id IN ({string.Join(",", ids.Select(i => $"'{i}'"))})";
+            var clock = Stopwatch.StartNew();
+            foreach (var c in children) c.Send("go");
+            while ((long)count.ExecuteScalar()! < measured)
+            {
+                if (clock.Elapsed > Patience) throw new InvalidOperationException("the worker processes did not finish in time");
+                await Task.Delay(2).ConfigureAwait(false);
+            }
+            var seconds = clock.Elapsed.TotalSeconds;
+            foreach (var c in children) c.CloseInput();
+            foreach (var c in children) await c.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            return measured / seconds;
+        }
+        finally
+        {
+            foreach (var c in children) c.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Enqueue → start latency into an idle queue: one bench child worker (1 slot, no-op executor)
+    /// waits; this process enqueues one job at a time through JobQueue.Enqueue (which wakes workers),
+    /// lets the worker go idle again for 5–15 ms, and repeats. Returns every latency in ms.
+    /// </summary>
+    public static async Task<List<double>> PickupAsync(string db, int samples)
+    {
+        using var child = new Child(Paths.StartInfo(Paths.Self(), ["--child-worker", "--db", db, "--slots", "1", "--report-starts"]));
+        var starts = new ConcurrentDictionary<string, TaskCompletionSource<long>>();
+        TaskCompletionSource<long> Slot(string id) => starts.GetOrAdd(id, _ => new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
+        child.OnStart = (id, ticks) => Slot(id).TrySetResult(ticks);
+        await child.Ready.WaitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false);
+        child.Send("go");
+        using var queue = JobQueue.Open(db);
+        // The enqueuer's own first call pays for JIT and for reading the worker list: not a pickup.
+        queue.Enqueue(new JobSpec { Id = "pickup-warm", Command = "true" });
+        await Slot("pickup-warm").Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        var latencies = new List<double>(samples);
+        var random = new Random(5);
+        for (var i = 0; i < samples; i++)
+        {
+            await Task.Delay(5 + random.Next(11)).ConfigureAwait(false);
+            var id = $"pickup-{i}";
+            var before = Stopwatch.GetTimestamp();
+            queue.Enqueue(new JobSpec { Id = id, Command = "true" });
+            var at = await Slot(id).Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            latencies.Add(Stopwatch.GetElapsedTime(before, at).TotalMilliseconds);
+        }
+        child.CloseInput();
+        await child.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        return latencies;
+    }
+
+    /// <summary>
+    /// `true` jobs through a real `queuectl worker run` process: jobs/s from the first claim to the
+    /// last finish as recorded in the queue; also the worker's peak RSS (MiB).
+    /// </summary>
+    public static async Task<(double Rate, double PeakRssMiB)> ShellAsync(string db, int concurrency, int jobs)
+    {
+        var exe = Paths.Queuectl() ?? throw new InvalidOperationException("queuectl is not built");
+        Fill(db, jobs, "true");
+        using var child = new Child(Paths.StartInfo(exe, ["worker", "run", "--db", db, "--concurrency", concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+        using var watch = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Pooling = false }.ToString());
+        watch.Open();
+        using var left = watch.CreateCommand();
+        left.CommandText = "SELECT count(*) FROM jobs WHERE state IN ('pending', 'processing', 'failed')";
+        var clock = Stopwatch.StartNew();
+        while ((long)left.ExecuteScalar()! > 0)
+        {
+            if (clock.Elapsed > Patience) throw new InvalidOperationException("the shell jobs did not finish in time");
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+        var peak = child.MemoryMiB("VmHWM");
+        child.Terminate();
+        await child.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        using var span = watch.CreateCommand();
+        span.CommandText = "SELECT count(*), min(started_at), max(finished_at), sum(state = 'completed') FROM jobs";
+        using var r = span.ExecuteReader();
+        r.Read();
+        if (r.GetInt64(3) != jobs) throw new InvalidOperationException($"only {r.GetInt64(3)} of {jobs} shell jobs completed");
+        var ms = Math.Max(1, r.GetInt64(2) - r.GetInt64(1));
+        return (jobs * 1000.0 / ms, peak);
+    }
+
+    /// <summary>CPU used by an idle `queuectl worker run` (4 slots) over <paramref name="duration"/>, as % of one core; and its RSS (MiB).</summary>
+    public static async Task<(double CpuPercent, double RssMiB)> IdleAsync(string db, TimeSpan duration)
+    {
+        var exe = Paths.Queuectl() ?? throw new InvalidOperationException("queuectl is not built");
+        using var child = new Child(Paths.StartInfo(exe, ["worker", "run", "--db", db, "--concurrency", "4"]));
+        await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false); // start-up and JIT are not idling
+        var before = child.CpuTime();
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(duration).ConfigureAwait(false);
+        var used = child.CpuTime() - before;
+        var seconds = clock.Elapsed.TotalSeconds;
+        var rss = child.MemoryMiB();
+        child.Terminate();
+        await child.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        return (used.TotalSeconds / seconds * 100, rss);
+    }
+}
