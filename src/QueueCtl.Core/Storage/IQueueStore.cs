@@ -26,7 +26,7 @@ internal interface IQueueStore : IDisposable
     QueueJob Restore(string id, QueueConfig config);
     int RestoreAll(string? queue);
     QueueJob Cancel(string id, QueueConfig config);
-    bool ShiftRelativeTimes(TimeSpan jump);
+    bool ShiftRelativeTimes(TimeSpan jump, DateTimeOffset before);
 
     QueueJob? GetJob(string id, QueueConfig config);
     IReadOnlyList<QueueJob> ListJobs(JobFilter filter, QueueConfig config);

@@ -9,12 +9,13 @@ internal sealed partial class SqliteQueueStore
     /// from "now" by the same amount, so that it keeps its length: delays and retry backoffs still
     /// in the future, leases and heartbeats. Instants a person gave (run_at) are left alone.
     /// Several workers notice the same jump; the first one to record it applies it.
+    /// <paramref name="before"/> is the time just before the jump: waits ending after it are shifted.
     /// Returns whether this call applied it.
     /// </summary>
-    public bool ShiftRelativeTimes(TimeSpan jump)
+    public bool ShiftRelativeTimes(TimeSpan jump, DateTimeOffset before)
     {
         var delta = (long)jump.TotalMilliseconds;
-        var now = NowMs;
+        var now = Ms(before) + delta;
         return Write(() =>
         {
             var last = Command("SELECT value FROM meta WHERE key = 'clock_jump'");

@@ -20,7 +20,10 @@ public sealed class Worker
     private readonly string _databasePath;
     private readonly WorkerOptions _options;
     private readonly IJobExecutor _executor;
-    private readonly IClock _clock;
+    // Every time the worker and its store read goes through this clock, so that a wall-clock jump
+    // is seen once, the database shifted to match, and only then followed (see CheckClock).
+    private readonly JumpAwareClock _clock;
+    private readonly object _clockGate = new();
     private readonly ConcurrentDictionary<string, RunningJob> _running = new(StringComparer.Ordinal);
     private readonly object _logGate = new();
     private StreamWriter? _log;
@@ -44,7 +47,7 @@ public sealed class Worker
         _databasePath = databasePath;
         _options = options ?? new WorkerOptions();
         _executor = executor ?? ShellExecutor.Instance;
-        _clock = clock ?? SystemClock.Instance;
+        _clock = new JumpAwareClock(clock ?? SystemClock.Instance);
         if (_options.Slots is < 1 or > WorkerOptions.MaxSlots)
             throw QueueException.Invalid("InvalidConcurrency", $"A worker runs 1 to {WorkerOptions.MaxSlots} jobs at once; {_options.Slots} was asked.", _options.Slots);
         foreach (var queue in _options.Queues) JobSpecValidator.ValidateQueue(queue);
@@ -129,6 +132,7 @@ public sealed class Worker
     {
         while (!stop.IsCancellationRequested && StopLevel == StopRequest.None)
         {
+            CheckClock(store);
             var config = store.GetConfig();
             // Held jobs (waiting for a slot, running, or waiting for their outcome to be written)
             // count against the slots plus the prefetch that tiny jobs earn.
@@ -256,7 +260,11 @@ public sealed class Worker
         var attempts = batch.Select(b => (b.Job.Job, b.Result)).ToList();
         for (var attempt = 1; ; attempt++)
         {
-            try { return store.Finish(Id, attempts, store.GetConfig()); }
+            try
+            {
+                CheckClock(store);
+                return store.Finish(Id, attempts, store.GetConfig());
+            }
             catch (QueueException e) when (e.Kind is QueueErrorKind.Busy or QueueErrorKind.Full && attempt < 10)
             {
                 Emit(WorkerEventKind.Warning, null, null, $"could not record the outcome of {attempts.Count} job(s) yet ({e.Message}); trying again");
@@ -304,6 +312,7 @@ public sealed class Worker
             var interval = TimeSpan.FromSeconds(1);
             try
             {
+                CheckClock(store);
                 var config = store.GetConfig();
                 interval = TimeSpan.FromSeconds(Math.Max(0.2, config.LeaseSeconds / 3.0));
                 Apply(store.Heartbeat(Id, config.LeaseSeconds));
@@ -320,6 +329,33 @@ public sealed class Worker
             }
             try { await Task.Delay(interval, stop).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
+        }
+    }
+
+    /// <summary>
+    /// After a wall-clock jump, shifts the waits measured from "now" (delays, backoffs, leases,
+    /// heartbeats) by the jump before any time from the new clock is written; several workers
+    /// noticing the same jump shift once. Runs before every claim, outcome write and heartbeat.
+    /// </summary>
+    private void CheckClock(SqliteQueueStore store)
+    {
+        lock (_clockGate)
+        {
+            if (_clock.PendingJump is not { } jump) return;
+            bool applied;
+            // Until the shift is written, the clock keeps counting from before the jump, which
+            // agrees with the database: nothing is lost by trying again at the next check.
+            try { applied = store.ShiftRelativeTimes(jump, _clock.UtcNow); }
+            catch (QueueException e) when (e.Kind is QueueErrorKind.Busy or QueueErrorKind.Full)
+            {
+                Emit(WorkerEventKind.Warning, null, null, $"the wall clock jumped; shifting the waits to match must wait ({e.Message})");
+                return;
+            }
+            _clock.Accept();
+            var by = $"{(jump < TimeSpan.Zero ? "back" : "forward")} by {jump.Duration():g}";
+            Emit(WorkerEventKind.Warning, null, null, applied
+                ? $"the wall clock jumped {by}; delays, retry backoffs and leases were shifted to keep their length"
+                : $"the wall clock jumped {by}; another worker had already shifted the waits");
         }
     }
 

@@ -64,7 +64,8 @@ public static class HostileInput
         }
         yield return Case("unknown field", InputChannel.Argument, """{"id":"u1","command":"echo","colour":"red"}""", "colour");
         yield return Case("not an object", InputChannel.Argument, "[1,2,3]", "JSON");
-        // (A bare word such as `null` as the argument is a plain command line, which is valid; in a file it is not a job.)
+        // `null` reads as JSON, not as a command named null: refused in both places.
+        yield return Case("null", InputChannel.Argument, "null", "JSON");
         yield return Case("null in a file", InputChannel.File, "null", "JSON");
         yield return Case("trailing comma", InputChannel.Argument, """{"id":"t1","command":"echo",}""", "JSON");
         yield return Case("unquoted key", InputChannel.Argument, """{id:"t2","command":"echo"}""", "JSON");
@@ -73,7 +74,7 @@ public static class HostileInput
         yield return Case("huge command in a file", InputChannel.File, $$"""{"command":"{{Huge}}"}""", "command");
         yield return new HostileCase("invalid UTF-8 in a string", InputChannel.File,
             [.. "{\"id\":\"bad\",\"command\":\"echo "u8, 0xC3, 0x28, 0xFF, .. "\"}"u8], "UTF-8");
-        yield return new HostileCase("invalid UTF-8 on stdin", InputChannel.Stdin, [0xFE, 0xFF, 0x00, 0x7B], "JSON");
+        yield return new HostileCase("invalid UTF-8 on stdin", InputChannel.Stdin, [0xFE, 0xFF, 0x00, 0x7B], "UTF-8");
         yield return Case("one bad line among good ones", InputChannel.File,
             "{\"id\":\"g1\",\"command\":\"echo 1\"}\n{\"id\":\"g2\",\"command\":\"\"}\n{\"id\":\"g3\",\"command\":\"echo 3\"}\n", "line 2");
         yield return Case("duplicate ids inside one file", InputChannel.File,
