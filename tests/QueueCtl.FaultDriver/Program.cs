@@ -23,6 +23,7 @@ switch (args.FirstOrDefault())
         var prefix = Option("prefix");
         var count = Number("count", 1000);
         var batch = Number("batch", 1);
+        var pause = Number("pause-ms", 0);
         var command = Option("command", "true");
         using var queue = JobQueue.Open(Option("db"));
         using var log = new StreamWriter(Option("log"), append: true) { AutoFlush = true };
@@ -42,6 +43,7 @@ switch (args.FirstOrDefault())
                 }
             }
             foreach (var id in ids) log.WriteLine(id);
+            if (pause > 0) Thread.Sleep(pause);
         }
         return 0;
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using QueueCtl.Core;
 using QueueCtl.Tests.Support;
 using Xunit.Abstractions;
@@ -18,7 +19,7 @@ public sealed class CrashSnapshotTests(ITestOutputHelper output)
     public void Snapshots_taken_mid_run_open_cleanly_and_hold_every_acknowledged_job()
     {
         using var temp = new TempQueue();
-        var snapshots = FaultScale.Pick(8, 60);
+        var snapshots = FaultScale.Pick(60, 200);
         var seed = Environment.TickCount;
         output.WriteLine($"seed {seed}");
         var random = new Random(seed);
@@ -32,14 +33,16 @@ public sealed class CrashSnapshotTests(ITestOutputHelper output)
         try
         {
             processes.AddRange(Enumerable.Range(0, 2).Select(_ => WorkerProcess.Start(temp.DatabasePath, 2)));
+            // One job per transaction, and batches whose commits write many pages (a wide window
+            // for a snapshot to land in the middle of one); they run until the last snapshot.
+            var batches = new[] { (Size: 1, PauseMs: 0), (Size: 100, PauseMs: 5), (Size: 2000, PauseMs: 20) };
             processes.AddRange(logs.Select((log, n) => WorkerProcess.StartDriver("enqueue", "--db", temp.DatabasePath,
-                "--prefix", $"snap{n}", "--count", "1000000", "--batch", "1", "--log", log,
-                "--command", job.Command)));
-            // The enqueuers run on (one job per transaction) until they are stopped after the last snapshot.
+                "--prefix", $"snap{n}", "--count", "1000000", "--batch", batches[n].Size.ToString(CultureInfo.InvariantCulture),
+                "--pause-ms", batches[n].PauseMs.ToString(CultureInfo.InvariantCulture), "--log", log, "--command", job.Command)));
             Thread.Sleep(500);
             for (var i = 0; i < snapshots; i++)
             {
-                Thread.Sleep(random.Next(100, 700));
+                Thread.Sleep(random.Next(10, 120));
                 foreach (var p in processes) p.Freeze();
                 try
                 {
