@@ -24,6 +24,7 @@ switch (args.FirstOrDefault())
         var count = Number("count", 1000);
         var batch = Number("batch", 1);
         var pause = Number("pause-ms", 0);
+        var generatedIds = Option("ids", "given") == "generated";
         var command = Option("command", "true");
         using var queue = JobQueue.Open(Option("db"));
         using var log = new StreamWriter(Option("log"), append: true) { AutoFlush = true };
@@ -34,7 +35,9 @@ switch (args.FirstOrDefault())
             {
                 try
                 {
-                    queue.EnqueueMany(ids.Select(id => new JobSpec { Id = id, Command = command, MaxRetries = 20 }));
+                    // Generated ids: each process's ids must not collide with any other's.
+                    var result = queue.EnqueueMany(ids.Select(id => new JobSpec { Id = generatedIds ? null : id, Command = command, MaxRetries = 20 }));
+                    if (generatedIds) ids = [.. result.Added];
                     break;
                 }
                 catch (QueueException e) when (e.Kind == QueueErrorKind.Busy)

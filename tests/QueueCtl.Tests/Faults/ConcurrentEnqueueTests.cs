@@ -25,7 +25,9 @@ public sealed class ConcurrentEnqueueTests(ITestOutputHelper output)
         try
         {
             var drivers = Enumerable.Range(0, enqueuers).Select(n => WorkerProcess.StartDriver(
-                "enqueue", "--db", temp.DatabasePath, "--prefix", $"p{n}", "--count", perProcess.ToString(), "--log", logs[n])).ToList();
+                "enqueue", "--db", temp.DatabasePath, "--prefix", $"p{n}", "--count", perProcess.ToString(), "--log", logs[n],
+                // Half the enqueuers let Core generate ids, which must not collide across processes.
+                "--ids", n % 2 == 0 ? "given" : "generated")).ToList();
             foreach (var driver in drivers)
             {
                 Assert.True(driver.WaitForExit(TimeSpan.FromMinutes(5)), driver.Log);
