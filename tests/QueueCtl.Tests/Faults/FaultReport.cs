@@ -15,11 +15,13 @@ public sealed record FaultOutcome(
 
 /// <summary>
 /// Collects the campaign's table in TestResults/fault-report.md (test.sh prints it at the end).
-/// Rows are appended as each fault finishes; the header is written by whoever comes first.
+/// Rows are appended as each fault finishes; the first row of a test run starts the file anew,
+/// so that the table speaks of one run at one scale.
 /// </summary>
 public static class FaultReport
 {
     private static readonly object Gate = new();
+    private static bool s_started;
 
     public static string PathOnDisk { get; } =
         Environment.GetEnvironmentVariable("QUEUECTL_FAULT_REPORT") is { Length: > 0 } path
@@ -30,11 +32,12 @@ public static class FaultReport
         lock (Gate)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(PathOnDisk)!);
-            if (!File.Exists(PathOnDisk))
+            if (!s_started)
                 File.WriteAllText(PathOnDisk,
                     $"Fault campaign ({(FaultScale.Large ? "large" : "ci")} scale)\n\n" +
                     "| fault | faults injected | jobs enqueued | completed | dead | lost | run concurrently twice | integrity failures | notes |\n" +
                     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+            s_started = true;
             File.AppendAllText(PathOnDisk, outcome.Row() + "\n");
         }
         output?.WriteLine(outcome.Row());
