@@ -25,6 +25,16 @@ internal static class WorkerBench
         }
     }
 
+    /// <summary>Deletes every job and attempt (between runs that must each start from the same backlog).</summary>
+    public static void Clear(string db)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Pooling = false }.ToString());
+        connection.Open();
+        using var delete = connection.CreateCommand();
+        delete.CommandText = "DELETE FROM attempts; DELETE FROM jobs;";
+        delete.ExecuteNonQuery();
+    }
+
     /// <summary>
     /// One worker in this process with the no-op executor: jobs/s over the first
     /// <paramref name="measured"/> completions, timed from the worker's Started event

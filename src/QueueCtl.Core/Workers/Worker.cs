@@ -35,6 +35,8 @@ public sealed class Worker
     // Moving average of how long the executor takes per job (Stopwatch ticks); -1 until a job has run.
     private long _averageRunTicks = -1;
 
+    /// <summary>How long the claim loop waits after the database was busy or full before it tries again.</summary>
+    private static readonly TimeSpan BusyBackoff = TimeSpan.FromSeconds(1);
     /// <summary>The most outcomes written in one transaction.</summary>
     internal const int MaxRecordBatch = 1024;
     /// <summary>The most jobs claimed beyond the free slots (when jobs are tiny).</summary>
@@ -146,7 +148,7 @@ public sealed class Worker
                 catch (QueueException e) when (e.Kind is QueueErrorKind.Busy or QueueErrorKind.Full)
                 {
                     Emit(WorkerEventKind.Warning, null, null, e.Message);
-                    await wake.WaitAsync(_options.IdlePoll, stop).ConfigureAwait(false);
+                    await wake.WaitAsync(BusyBackoff, stop).ConfigureAwait(false);
                     continue;
                 }
                 claimed = jobs.Count;
