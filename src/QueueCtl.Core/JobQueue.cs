@@ -171,7 +171,7 @@ public sealed class JobQueue : IDisposable
     /// <summary>Wakes the idle workers on this host (cheap: one datagram each; the port list is cached for a second).</summary>
     private void WakeWorkers(bool force = false)
     {
-        if (force || Now - _wakePortsRead > TimeSpan.FromSeconds(1))
+        if (force || Now - _wakePortsRead > WakeSignal.PortListMaxAge)
         {
             _wakePorts = _store.LocalWorkers(Worker.Host).Where(w => w.Port is not null).Select(w => w.Port!.Value).ToList();
             _wakePortsRead = Now;

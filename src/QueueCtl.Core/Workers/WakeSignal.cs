@@ -30,6 +30,12 @@ internal sealed class WakeSignal : IDisposable
         }
     }
 
+    /// <summary>
+    /// How long an enqueuer may go on using the list of worker ports it read. A worker that started
+    /// within that time may not be on the list, so it polls quickly for that long after it starts.
+    /// </summary>
+    public static readonly TimeSpan PortListMaxAge = TimeSpan.FromSeconds(1);
+
     /// <summary>The loopback port to wake this worker on, if it listens.</summary>
     public int? Port { get; }
 

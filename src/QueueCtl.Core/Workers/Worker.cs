@@ -34,6 +34,8 @@ public sealed class Worker
     private Channel<(RunningJob Job, AttemptResult Result)> _outcomes = Channel.CreateUnbounded<(RunningJob, AttemptResult)>();
     // Moving average of how long the executor takes per job (Stopwatch ticks); -1 until a job has run.
     private long _averageRunTicks = -1;
+    // When the worker registered (Stopwatch ticks).
+    private long _startedAt;
 
     /// <summary>How long the claim loop waits after the database was busy or full before it tries again.</summary>
     private static readonly TimeSpan BusyBackoff = TimeSpan.FromSeconds(1);
@@ -89,6 +91,7 @@ public sealed class Worker
         {
             using var store = SqliteQueueStore.Open(_databasePath, _clock, _options.Store);
             using var wake = new WakeSignal(listen: true);
+            _startedAt = Stopwatch.GetTimestamp();
             store.RegisterWorker(new QueueWorker
             {
                 Id = Id, Host = Host, ProcessId = ProcessTools.CurrentPid, Queues = _options.Queues,
@@ -163,6 +166,10 @@ public sealed class Worker
             if (want > 0 && claimed == want) continue; // the queue may hold more
 
             var wait = _options.IdlePoll;
+            // Enqueuers whose worker list predates this worker cannot wake it yet: look often until
+            // every such list has been read again.
+            if (Stopwatch.GetElapsedTime(_startedAt) < WakeSignal.PortListMaxAge * 2)
+                wait = TimeSpan.FromMilliseconds(50);
             if (_running.Count < target && store.NextDueAt(_options.Queues) is { } due)
                 wait = TimeSpan.FromTicks(Math.Clamp((due - _clock.UtcNow).Ticks, 0, wait.Ticks));
             if (await wake.WaitAsync(wait, stop).ConfigureAwait(false))

@@ -75,6 +75,30 @@ public class WorkerTests
     }
 
     [Fact]
+    public async Task A_worker_started_after_an_enqueuer_read_the_worker_list_still_sees_its_jobs_soon()
+    {
+        using var temp = new TempQueue();
+        using var queue = JobQueue.Open(temp.DatabasePath);
+        queue.Enqueue(new JobSpec { Id = "primer", Command = "true" }); // reads the worker list: empty
+        using var stop = new CancellationTokenSource();
+        // A safety-net poll far longer than the wait below: only the start-up polling can pick "late" up.
+        var run = new Worker(temp.DatabasePath, new WorkerOptions { IdlePoll = TimeSpan.FromSeconds(60) }, new RecordingExecutor()).RunAsync(stop.Token);
+        try
+        {
+            await Eventually.True(() => queue.GetJob("primer").State == JobState.Completed, Patience, "primer completes");
+            // The queue's worker list (read before the worker registered) sends this enqueue's wake-up nowhere.
+            queue.Enqueue(new JobSpec { Id = "late", Command = "true" });
+            await Eventually.True(() => queue.GetJob("late").State == JobState.Completed, TimeSpan.FromSeconds(20),
+                "a job enqueued through a worker list older than the worker is picked up well before the 60 s poll");
+        }
+        finally
+        {
+            stop.Cancel();
+            await run;
+        }
+    }
+
+    [Fact]
     public async Task Configuration_changed_while_a_worker_idles_applies_to_its_next_claim()
     {
         using var temp = new TempQueue();
