@@ -18,56 +18,52 @@ internal static class Limits
     }
 
     /// <summary>One INSERT per BEGIN IMMEDIATE … COMMIT, for <paramref name="duration"/>: commits per second.</summary>
-    public static double SingleRowCommits(Scratch scratch, Durability durability, TimeSpan duration)
+    public static double SingleRowCommits(Scratch scratch, Durability durability, TimeSpan duration) =>
+        PayloadRows(scratch, "limit-commit", durability, duration, perTransaction: 1);
+
+    /// <summary>Rows per second inserted 1,000 to a transaction.</summary>
+    public static double BatchedRows(Scratch scratch, TimeSpan duration, int perTransaction = 1000) =>
+        PayloadRows(scratch, "limit-batch", Durability.Normal, duration, perTransaction);
+
+    private static double PayloadRows(Scratch scratch, string name, Durability durability, TimeSpan duration, int perTransaction)
     {
-        var path = scratch.NewDatabase("limit-commit");
-        using (var connection = Open(path, durability))
+        var path = scratch.NewDatabase(name);
+        var connection = Open(path, durability);
+        using var insert = connection.CreateCommand();
+        insert.CommandText = "INSERT INTO bench_rows (payload) VALUES ($p)";
+        var p = insert.Parameters.Add("$p", SqliteType.Text);
+        return InsertRate(path, connection, insert, perTransaction, duration, n => p.Value = "echo hello " + n);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="insert"/> (its parameters set by <paramref name="bind"/> for row n),
+    /// <paramref name="perTransaction"/> rows to a BEGIN IMMEDIATE … COMMIT, for <paramref name="duration"/>;
+    /// then closes the connection, deletes the database and returns rows per second.
+    /// </summary>
+    private static double InsertRate(string path, SqliteConnection connection, SqliteCommand insert, int perTransaction, TimeSpan duration, Action<long> bind)
+    {
+        using (connection)
         {
             using var begin = connection.CreateCommand(); begin.CommandText = "BEGIN IMMEDIATE";
             using var commit = connection.CreateCommand(); commit.CommandText = "COMMIT";
-            using var insert = connection.CreateCommand(); insert.CommandText = "INSERT INTO bench_rows (payload) VALUES ($p)";
-            var p = insert.Parameters.Add("$p", SqliteType.Text);
             var clock = Stopwatch.StartNew();
             long n = 0;
             while (clock.Elapsed < duration)
             {
                 begin.ExecuteNonQuery();
-                p.Value = "echo hello " + n;
-                insert.ExecuteNonQuery();
+                for (var i = 0; i < perTransaction; i++, n++)
+                {
+                    bind(n);
+                    insert.ExecuteNonQuery();
+                }
                 commit.ExecuteNonQuery();
-                n++;
             }
             var rate = n / clock.Elapsed.TotalSeconds;
+            insert.Dispose();
+            connection.Dispose();
             Scratch.Delete(path);
             return rate;
         }
-    }
-
-    /// <summary>Rows per second inserted 1,000 to a transaction.</summary>
-    public static double BatchedRows(Scratch scratch, TimeSpan duration, int perTransaction = 1000)
-    {
-        var path = scratch.NewDatabase("limit-batch");
-        using var connection = Open(path, Durability.Normal);
-        using var begin = connection.CreateCommand(); begin.CommandText = "BEGIN IMMEDIATE";
-        using var commit = connection.CreateCommand(); commit.CommandText = "COMMIT";
-        using var insert = connection.CreateCommand(); insert.CommandText = "INSERT INTO bench_rows (payload) VALUES ($p)";
-        var p = insert.Parameters.Add("$p", SqliteType.Text);
-        var clock = Stopwatch.StartNew();
-        long n = 0;
-        while (clock.Elapsed < duration)
-        {
-            begin.ExecuteNonQuery();
-            for (var i = 0; i < perTransaction; i++, n++)
-            {
-                p.Value = "echo hello " + n;
-                insert.ExecuteNonQuery();
-            }
-            commit.ExecuteNonQuery();
-        }
-        var rate = n / clock.Elapsed.TotalSeconds;
-        connection.Dispose();
-        Scratch.Delete(path);
-        return rate;
     }
 
     /// <summary>/bin/true started and reaped through Process with its output redirected, by <paramref name="parallel"/> threads at once.</summary>
@@ -108,9 +104,7 @@ internal static class Limits
     public static double JobsTableRows(Scratch scratch, TimeSpan duration, int perTransaction)
     {
         var path = scratch.NewDatabase("limit-jobs");
-        using var connection = SqliteDatabase.Open(path, new StoreOptions { Durability = Durability.Normal });
-        using var begin = connection.CreateCommand(); begin.CommandText = "BEGIN IMMEDIATE";
-        using var commit = connection.CreateCommand(); commit.CommandText = "COMMIT";
+        var connection = SqliteDatabase.Open(path, new StoreOptions { Durability = Durability.Normal });
         using var insert = connection.CreateCommand();
         insert.CommandText = """
             INSERT INTO jobs (id, command, shell, queue, priority, state, run_at, next_run_at, created_at, updated_at)
@@ -118,25 +112,12 @@ internal static class Limits
             """;
         var id = insert.Parameters.Add("$id", SqliteType.Text);
         var command = insert.Parameters.Add("$command", SqliteType.Text);
-        var now = insert.Parameters.Add("$now", SqliteType.Integer);
-        now.Value = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var clock = Stopwatch.StartNew();
-        long n = 0;
-        while (clock.Elapsed < duration)
+        insert.Parameters.Add("$now", SqliteType.Integer).Value = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        return InsertRate(path, connection, insert, perTransaction, duration, n =>
         {
-            begin.ExecuteNonQuery();
-            for (var i = 0; i < perTransaction; i++, n++)
-            {
-                id.Value = "limit-" + n.ToString("D20", System.Globalization.CultureInfo.InvariantCulture);
-                command.Value = "echo hello " + n;
-                insert.ExecuteNonQuery();
-            }
-            commit.ExecuteNonQuery();
-        }
-        var rate = n / clock.Elapsed.TotalSeconds;
-        connection.Dispose();
-        Scratch.Delete(path);
-        return rate;
+            id.Value = "limit-" + n.ToString("D20", System.Globalization.CultureInfo.InvariantCulture);
+            command.Value = "echo hello " + n;
+        });
     }
 
     /// <summary>
