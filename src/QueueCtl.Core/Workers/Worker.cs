@@ -46,6 +46,11 @@ public sealed class Worker
     /// <summary>How long a prefetched job may wait, on average, for a slot: it bounds the prefetch.</summary>
     internal static readonly TimeSpan PrefetchBudget = TimeSpan.FromMilliseconds(20);
 
+    /// <param name="clock">
+    /// The wall clock (the system's by default). It must advance with real time: a reading that
+    /// moves more than 2 s away from the machine's steady clock is taken for a wall-clock jump,
+    /// and the queue's relative waits are shifted to match it.
+    /// </param>
     public Worker(string databasePath, WorkerOptions? options = null, IJobExecutor? executor = null, IClock? clock = null)
     {
         _databasePath = databasePath;
