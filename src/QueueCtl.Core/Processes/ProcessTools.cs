@@ -78,6 +78,79 @@ internal static partial class ProcessTools
         while (GroupExists(pgid) && deadline.Elapsed < wait) Thread.Sleep(5);
     }
 
+    /// <summary>
+    /// Ends every process left from one attempt of a job on this machine and waits until none is
+    /// left: the process group the worker recorded (if it had time to record it) and any process
+    /// whose environment names the job and attempt (QUEUECTL_JOB_ID, QUEUECTL_ATTEMPT, which every
+    /// descendant inherits). Zombies are not counted: they run nothing and hold no locks.
+    /// Returns false if something still runs at the deadline (the caller must not retry the job yet).
+    /// Outside Linux only the recorded group is ended, and the answer is true.
+    /// </summary>
+    public static bool EndAttemptProcesses(int? pgid, string jobId, int attempt, TimeSpan wait)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            if (pgid is { } group) KillGroupAndWait(group, wait);
+            return true;
+        }
+        var marks = new[] { $"QUEUECTL_JOB_ID={jobId}\0", $"QUEUECTL_ATTEMPT={attempt}\0" };
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var left = LiveProcesses(pid => pgid is { } g && GroupOf(pid) == g || EnvironmentHasAll(pid, marks));
+            if (left.Count == 0) return true;
+            if (deadline.Elapsed > wait) return false;
+            if (pgid is { } leader) SignalGroup(leader, SigKill);
+            foreach (var pid in left) Signal(pid, SigKill);
+            Thread.Sleep(10);
+        }
+    }
+
+    // Processes that are running (not zombies) and match, read from /proc.
+    private static List<int> LiveProcesses(Func<int, bool> match)
+    {
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid <= 1 || pid == CurrentPid) continue;
+            if (State(pid) is null or 'Z' or 'X') continue;
+            if (match(pid)) found.Add(pid);
+        }
+        return found;
+    }
+
+    private static char? State(int pid) => StatField(pid, 0) is { Length: > 0 } state ? state[0] : null;
+
+    private static int? GroupOf(int pid) => int.TryParse(StatField(pid, 2), out var group) ? group : null;
+
+    // Fields of /proc/PID/stat after the command name: 0 = state, 1 = ppid, 2 = pgrp, ...
+    private static string? StatField(int pid, int index)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return index < fields.Length ? fields[index] : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    private static bool EnvironmentHasAll(int pid, string[] marks)
+    {
+        try
+        {
+            var environment = "\0" + File.ReadAllText($"/proc/{pid}/environ");
+            return marks.All(mark => environment.Contains("\0" + mark, StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 }

@@ -396,8 +396,14 @@ public sealed class Worker
         store.MarkSilentWorkersLost(TimeSpan.FromSeconds(config.LeaseSeconds * 3));
         foreach (var lease in store.FindExpiredLeases())
         {
-            if (lease.Pid is { } pid && string.Equals(lease.Host, Host, StringComparison.OrdinalIgnoreCase))
-                ProcessTools.KillGroupAndWait(pid, TimeSpan.FromSeconds(1));
+            // Whatever is left of the attempt on this host is ended first, and the job is not retried
+            // while any of it still runs (the worker may have died before it recorded the pid).
+            if (string.Equals(lease.Host, Host, StringComparison.OrdinalIgnoreCase)
+                && !ProcessTools.EndAttemptProcesses(lease.Pid, lease.JobId, lease.Attempt, TimeSpan.FromSeconds(2)))
+            {
+                Emit(WorkerEventKind.Warning, lease.JobId, lease.Attempt, "the lost attempt's processes are still ending; it will be retried once they are gone");
+                continue;
+            }
             if (store.FailLostAttempt(lease, config))
                 Emit(WorkerEventKind.Recovered, lease.JobId, lease.Attempt, $"attempt charged as worker lost (worker {lease.WorkerId ?? "?"}); retry policy applied");
         }
