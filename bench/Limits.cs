@@ -67,34 +67,8 @@ internal static class Limits
     }
 
     /// <summary>/bin/true started and reaped through Process with its output redirected, by <paramref name="parallel"/> threads at once.</summary>
-    public static double ProcessRate(int parallel, TimeSpan duration)
-    {
-        long n = 0;
-        var clock = Stopwatch.StartNew();
-        var threads = Enumerable.Range(0, parallel).Select(_ => new Thread(() =>
-        {
-            while (clock.Elapsed < duration)
-            {
-                using var process = new Process
-                {
-                    StartInfo = new ProcessStartInfo("/bin/true")
-                    {
-                        UseShellExecute = false, RedirectStandardInput = true,
-                        RedirectStandardOutput = true, RedirectStandardError = true,
-                    },
-                };
-                process.Start();
-                process.StandardInput.Close();
-                process.StandardOutput.ReadToEnd();
-                process.StandardError.ReadToEnd();
-                process.WaitForExit();
-                Interlocked.Increment(ref n);
-            }
-        })).ToList();
-        threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
-        return Interlocked.Read(ref n) / clock.Elapsed.TotalSeconds;
-    }
+    public static double ProcessRate(int parallel, TimeSpan duration) =>
+        LaunchRate(parallel, duration, () => new ProcessStartInfo("/bin/true"));
 
     /// <summary>
     /// Rows per second written straight into QueueCtl's own jobs table (its five indexes and unique
@@ -127,20 +101,28 @@ internal static class Limits
     public static double ShellLaunchRate(int parallel, TimeSpan duration)
     {
         var setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+        return LaunchRate(parallel, duration, () =>
+        {
+            var info = new ProcessStartInfo(setsid ?? "/bin/sh");
+            if (setsid is not null) info.ArgumentList.Add("/bin/sh");
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add("true");
+            return info;
+        });
+    }
+
+    /// <summary>Processes per second started (with all three streams redirected) and reaped by <paramref name="parallel"/> threads.</summary>
+    private static double LaunchRate(int parallel, TimeSpan duration, Func<ProcessStartInfo> describe)
+    {
         long n = 0;
         var clock = Stopwatch.StartNew();
         var threads = Enumerable.Range(0, parallel).Select(_ => new Thread(() =>
         {
             while (clock.Elapsed < duration)
             {
-                var info = new ProcessStartInfo(setsid ?? "/bin/sh")
-                {
-                    UseShellExecute = false, RedirectStandardInput = true,
-                    RedirectStandardOutput = true, RedirectStandardError = true,
-                };
-                if (setsid is not null) info.ArgumentList.Add("/bin/sh");
-                info.ArgumentList.Add("-c");
-                info.ArgumentList.Add("true");
+                var info = describe();
+                info.UseShellExecute = false;
+                info.RedirectStandardInput = info.RedirectStandardOutput = info.RedirectStandardError = true;
                 using var process = new Process { StartInfo = info };
                 process.Start();
                 process.StandardInput.Close();
