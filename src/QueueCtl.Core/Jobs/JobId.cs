@@ -59,16 +59,40 @@ public static class JobId
         return slice;
     }
 
-    /// <summary>A 26-character id: 48 bits of milliseconds then 80 random bits, so ids sort by creation time.</summary>
+    // The last id this thread made: ids made within one millisecond continue from it (see New).
+    [ThreadStatic] private static ulong t_lastMs;
+    [ThreadStatic] private static UInt128 t_lastRandom;
+    private static readonly UInt128 RandomMax = (UInt128.One << 80) - 1;
+
+    /// <summary>
+    /// A 26-character id: 48 bits of milliseconds then 80 bits that start random, so ids sort by
+    /// creation time. Ids a thread makes in the same millisecond (a batch) count up from the first
+    /// one's random bits instead of drawing new ones: they then sort in the order they were made, and
+    /// the indexes keyed by job id (the jobs' own, the attempts') grow at one end instead of at random
+    /// places, which keeps a large history from slowing every claim. Other processes and threads start
+    /// from their own random bits.
+    /// </summary>
     public static string New(DateTimeOffset now)
     {
-        var random = NextRandom();
         var ms = (ulong)Math.Max(0, now.ToUnixTimeMilliseconds());
+        UInt128 bits;
+        if (ms == t_lastMs && t_lastRandom < RandomMax)
+        {
+            bits = t_lastRandom + 1;
+        }
+        else
+        {
+            // A new millisecond, a clock that went back, or a count that reached the top of its
+            // 80 bits: fresh random bits.
+            bits = 0;
+            foreach (var b in NextRandom()) bits = (bits << 8) | b;
+        }
+        t_lastMs = ms;
+        t_lastRandom = bits;
+
         Span<char> chars = stackalloc char[26];
         for (var i = 9; i >= 0; i--) { chars[i] = Alphabet[(int)(ms & 31)]; ms >>= 5; }
-        // 80 random bits = 16 base32 characters.
-        UInt128 bits = 0;
-        foreach (var b in random) bits = (bits << 8) | b;
+        // 80 bits = 16 base32 characters.
         for (var i = 25; i >= 10; i--) { chars[i] = Alphabet[(int)(bits & 31)]; bits >>= 5; }
         return new string(chars);
     }

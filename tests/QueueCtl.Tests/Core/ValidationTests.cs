@@ -62,6 +62,25 @@ public class ValidationTests
     }
 
     [Fact]
+    public async Task Ids_generated_in_one_millisecond_count_up_in_the_order_they_were_made()
+    {
+        using var q = new CoreQueue(); // the clock stands still: one batch, one millisecond
+        var batch = q.Queue.EnqueueMany(Enumerable.Range(0, 5000).Select(_ => new JobSpec { Command = "true" }).ToList());
+        var ids = batch.Added.ToList();
+        Assert.Equal(5000, ids.Distinct().Count());
+        Assert.All(ids, id => Assert.True(JobId.IsValid(id), id));
+        Assert.All(ids, id => Assert.Equal(ids[0][..10], id[..10])); // the same time part
+        for (var i = 1; i < ids.Count; i++)
+            Assert.True(string.CompareOrdinal(ids[i - 1], ids[i]) < 0, $"id {i} ({ids[i]}) should sort after {ids[i - 1]}");
+
+        // Another thread making ids in the same millisecond collides with none of these.
+        var now = q.Clock.UtcNow;
+        var elsewhere = await Task.Run(() => Enumerable.Range(0, 1000).Select(_ => JobId.New(now)).ToList());
+        Assert.Empty(elsewhere.Intersect(ids));
+        Assert.Equal(1000, elsewhere.Distinct().Count());
+    }
+
+    [Fact]
     public void Looking_up_bad_ids_finds_nothing_and_harms_nothing()
     {
         using var q = new CoreQueue();
