@@ -17,10 +17,9 @@ internal sealed partial class SqliteQueueStore
 
     public IReadOnlyList<QueueJob> ListJobs(JobFilter filter, QueueConfig config) => Read(() =>
     {
-        var (where, parameters) = BuildWhere(filter);
-        var command = Command($"SELECT {JobColumns} FROM jobs {where} ORDER BY seq {(filter.Limit is null ? "" : "LIMIT $limit")}");
+        var (sql, parameters) = ListStatement(filter);
+        var command = Command(sql);
         foreach (var (name, value) in parameters) With(command, name, value);
-        if (filter.Limit is { } limit) With(command, "$limit", limit);
         var jobs = new List<QueueJob>();
         using var r = command.ExecuteReader();
         while (r.Read()) jobs.Add(ReadJob(r, config));
@@ -47,6 +46,23 @@ internal sealed partial class SqliteQueueStore
         return (jobs.ExecuteNonQuery(), runningCount);
     });
 
+    /// <summary>The listing statement for a filter (oldest first), with its parameters.</summary>
+    internal static (string Sql, List<(string, object)> Parameters) ListStatement(JobFilter filter)
+    {
+        var (where, parameters) = BuildWhere(filter);
+        if (filter.Limit is { } limit) parameters.Add(("$limit", limit));
+        return ($"SELECT {JobColumns} FROM jobs {OneStateIndex(filter)} {where} ORDER BY seq {(filter.Limit is null ? "" : "LIMIT $limit")}", parameters);
+    }
+
+    // Without statistics the planner walks the whole table in seq order rather than sort the few
+    // running or dead jobs that these partial indexes hold.
+    private static string OneStateIndex(JobFilter filter) => filter.States.Distinct().ToList() switch
+    {
+        [JobState.Processing] => "INDEXED BY jobs_held",
+        [JobState.Dead] => "INDEXED BY jobs_dead",
+        _ => "",
+    };
+
     private static (string Where, List<(string, object)> Parameters) BuildWhere(JobFilter filter)
     {
         var terms = new List<string>();
@@ -58,7 +74,11 @@ internal sealed partial class SqliteQueueStore
             parameters.AddRange(values.Select((v, i) => ($"${prefix}{i}", (object)v)));
         }
         In("id", filter.Ids, "id");
-        In("state", filter.States.Select(JobLifecycle.StateName).Distinct().ToList(), "st");
+        // States are written as literals (they are the enum's own names, never user text) so that a
+        // filter on one state can use that state's partial index: jobs_dead, jobs_held.
+        var states = filter.States.Select(JobLifecycle.StateName).Distinct().ToList();
+        if (states.Count == 1) terms.Add($"state = '{states[0]}'");
+        else if (states.Count > 1) terms.Add($"state IN ({string.Join(", ", states.Select(s => $"'{s}'"))})");
         In("queue", filter.Queues, "qu");
         if (filter.UpdatedBefore is { } before)
         {

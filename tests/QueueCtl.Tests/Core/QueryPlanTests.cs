@@ -1,0 +1,69 @@
+using Microsoft.Data.Sqlite;
+using QueueCtl.Core.Jobs;
+using QueueCtl.Core.Storage;
+
+namespace QueueCtl.Tests.Core;
+
+/// <summary>
+/// Which indexes the jobs table keeps, and that listings by one state still find their jobs
+/// through a small partial index rather than by reading every job ever run.
+/// </summary>
+public sealed class QueryPlanTests
+{
+    [Fact]
+    public void Every_index_on_jobs_but_the_ids_is_partial_so_a_claim_moves_no_entry_of_a_whole_table_index()
+    {
+        using var q = new CoreQueue();
+        using var connection = Open(q.DatabasePath);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'jobs' ORDER BY name";
+        using var r = command.ExecuteReader();
+        var indexes = new List<(string Name, string? Sql)>();
+        while (r.Read()) indexes.Add((r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1)));
+
+        Assert.Equal(["jobs_dead", "jobs_held", "jobs_next_due", "jobs_ready", "jobs_ready_by_queue", "sqlite_autoindex_jobs_1"], indexes.Select(i => i.Name));
+        Assert.All(indexes.Where(i => i.Sql is not null), i => Assert.Contains(" WHERE state", i.Sql!));
+    }
+
+    [Fact]
+    public void Listing_dead_or_running_jobs_reads_their_partial_index_and_returns_them_oldest_first()
+    {
+        using var q = new CoreQueue();
+        foreach (var id in new[] { "a", "b", "c", "d", "e" }) q.Queue.Enqueue(new JobSpec { Id = id, Command = "true", MaxRetries = 0, Queue = id == "c" ? "other" : "default" });
+        q.Succeed(q.MustClaim("a"));
+        q.Fail(q.MustClaim("b"));
+        q.Fail(q.MustClaim("c"));
+        q.MustClaim("d");
+        var config = q.Store.GetConfig();
+
+        Assert.Equal(["b", "c"], q.Store.ListJobs(new JobFilter { States = [JobState.Dead] }, config).Select(j => j.Id));
+        Assert.Equal(["c"], q.Store.ListJobs(new JobFilter { States = [JobState.Dead], Queues = ["other"] }, config).Select(j => j.Id));
+        Assert.Equal(["d"], q.Store.ListJobs(new JobFilter { States = [JobState.Processing] }, config).Select(j => j.Id));
+        Assert.Equal(["b", "c", "e"], q.Store.ListJobs(new JobFilter { States = [JobState.Dead, JobState.Pending] }, config).Select(j => j.Id));
+        Assert.Equal(["b"], q.Store.ListJobs(new JobFilter { States = [JobState.Dead], Limit = 1 }, config).Select(j => j.Id));
+
+        Assert.Contains("USING INDEX jobs_dead", Plan(q.DatabasePath, new JobFilter { States = [JobState.Dead], Limit = 20 }));
+        Assert.Contains("USING INDEX jobs_dead", Plan(q.DatabasePath, new JobFilter { States = [JobState.Dead], Queues = ["other"] }));
+        Assert.Contains("USING INDEX jobs_held", Plan(q.DatabasePath, new JobFilter { States = [JobState.Processing] }));
+    }
+
+    private static string Plan(string database, JobFilter filter)
+    {
+        var (sql, parameters) = SqliteQueueStore.ListStatement(filter);
+        using var connection = Open(database);
+        using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        using var r = command.ExecuteReader();
+        var lines = new List<string>();
+        while (r.Read()) lines.Add(r.GetString(3));
+        return string.Join("\n", lines);
+    }
+
+    private static SqliteConnection Open(string database)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+}
