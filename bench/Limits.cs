@@ -71,8 +71,8 @@ internal static class Limits
         LaunchRate(parallel, duration, () => new ProcessStartInfo("/bin/true"));
 
     /// <summary>
-    /// Rows per second written straight into QueueCtl's own jobs table (its five indexes and unique
-    /// id included) with plain SQL, <paramref name="perTransaction"/> to a transaction: what the
+    /// Rows per second written straight into QueueCtl's own jobs table (its unique id and the partial
+    /// indexes a pending job is in included) with plain SQL, <paramref name="perTransaction"/> to a transaction: what the
     /// schema costs before any of Core's code runs.
     /// </summary>
     public static double JobsTableRows(Scratch scratch, TimeSpan duration, int perTransaction)

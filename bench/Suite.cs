@@ -1,5 +1,6 @@
 using System.Globalization;
 using QueueCtl.Core.Storage;
+using QueueCtl.Core.Workers;
 
 namespace QueueCtl.Bench;
 
@@ -53,7 +54,7 @@ internal static class Suite
                 () => Sample.Measure(runs, () => Limits.ShellLaunchRate(1, d)));
             await AddSync(new Row(g, "  setsid /bin/sh -c true, 4 in parallel", Unit.PerSecond) { Limit = proc4 },
                 () => Sample.Measure(runs, () => Limits.ShellLaunchRate(4, d)));
-            await AddSync(new Row(g, "  jobs-table rows, raw SQL, 1 per transaction", Unit.PerSecond) { Limit = commitNormal, Note = "plain INSERTs into QueueCtl's jobs table (unique id + 5 indexes): the schema's own cost, before any Core code" },
+            await AddSync(new Row(g, "  jobs-table rows, raw SQL, 1 per transaction", Unit.PerSecond) { Limit = commitNormal, Note = "plain INSERTs into QueueCtl's jobs table (unique id + the partial indexes a pending job is in): the schema's own cost, before any Core code" },
                 () => Sample.Measure(runs, () => Limits.JobsTableRows(scratch, d, 1)));
             await AddSync(new Row(g, "  jobs-table rows, raw SQL, 1,000 per transaction", Unit.PerSecond) { Limit = batchRows },
                 () => Sample.Measure(runs, () => Limits.JobsTableRows(scratch, d, 1000)));
@@ -125,6 +126,11 @@ internal static class Suite
                 shallowResults[label] = await Add(new Row(g, $"{label}, {Size(o.ShallowDepth)} queued", Unit.PerSecond) { Limit = batchRows, Target = target, Met = Fifty },
                     () => Sample.MeasureAsync(runs, async () => { WorkerBench.Fill(shallow, o.ShallowDepth); return await run(shallow, o.ShallowDepth).ConfigureAwait(false); }));
             }
+            // Reference: the same SQL without a worker, in the claim size a busy worker reaches (1 slot + 256 prefetched).
+            var storeAlone = scratch.NewDatabase("claim-store");
+            await AddSync(new Row(g, $"  store alone, no worker: claim 257 + record them, {Size(o.DeepMeasured)} jobs", Unit.PerSecond) { Limit = batchRows, Note = "Core's SqliteQueueStore.Claim and Finish in a loop on one thread: the SQL's own cost, the ceiling for one worker process" },
+                () => Sample.Measure(runs, () => WorkerBench.StoreAlone(storeAlone, o.DeepMeasured, 1 + Worker.MaxPrefetch)));
+            Scratch.Delete(storeAlone);
             await Add(new Row(g, $"  1 worker, 4 slots, {Size(o.ShallowDepth)} queued, durability FULL", Unit.PerSecond) { Limit = batchRows, Note = "durability choice: the same run with synchronous FULL" },
                 () => Sample.MeasureAsync(runs, async () => { WorkerBench.Fill(shallow, o.ShallowDepth); return await WorkerBench.InProcessAsync(shallow, 4, o.ShallowDepth, new StoreOptions { Durability = Durability.Full }).ConfigureAwait(false); }));
 

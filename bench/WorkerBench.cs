@@ -43,6 +43,30 @@ internal static class WorkerBench
     }
 
     /// <summary>
+    /// Claim + complete through Core's store alone, on one thread and without a worker: claim
+    /// <paramref name="batch"/> jobs, record them all as succeeded, repeat. What the SQL of the two
+    /// transactions costs; a worker adds its threads, channels and events on top of it.
+    /// </summary>
+    public static double StoreAlone(string db, int jobs, int batch)
+    {
+        Fill(db, jobs);
+        using var store = SqliteQueueStore.Open(db);
+        var config = store.GetConfig();
+        var success = AttemptResult.Success();
+        var done = 0;
+        var clock = Stopwatch.StartNew();
+        while (store.Claim("bench-store", [], batch, config) is { Count: > 0 } claimed)
+        {
+            store.Finish("bench-store", claimed.Select(job => (job, success)).ToList(), config);
+            done += claimed.Count;
+        }
+        var seconds = clock.Elapsed.TotalSeconds;
+        if (done != jobs) throw new InvalidOperationException($"the store claimed {done} of {jobs} jobs");
+        Clear(db);
+        return done / seconds;
+    }
+
+    /// <summary>
     /// One worker in this process with the no-op executor: jobs/s over the first
     /// <paramref name="measured"/> completions, timed from the worker's Started event
     /// (registered, about to recover and claim) to the last of them.
