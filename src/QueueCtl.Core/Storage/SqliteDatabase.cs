@@ -121,11 +121,22 @@ internal static class SqliteDatabase
 
     private static void CheckIdentity(SqliteConnection connection, string path, out int version)
     {
-        var applicationId = Convert.ToInt32(Scalar(connection, "PRAGMA application_id;"));
-        version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"));
+        // One statement, so one snapshot: read one at a time, the three could straddle another
+        // process's migration (no application id yet, then its tables) and call a new queue foreign.
+        long applicationId, tables;
+        using (var identity = connection.CreateCommand())
+        {
+            identity.CommandText = """
+                SELECT (SELECT application_id FROM pragma_application_id),
+                       (SELECT user_version FROM pragma_user_version),
+                       (SELECT count(*) FROM sqlite_schema)
+                """;
+            using var r = identity.ExecuteReader();
+            r.Read();
+            (applicationId, version, tables) = (r.GetInt64(0), r.GetInt32(1), r.GetInt64(2));
+        }
         if (applicationId == 0)
         {
-            var tables = Convert.ToInt64(Scalar(connection, "SELECT count(*) FROM sqlite_schema;"));
             if (tables > 0)
                 throw new QueueException(QueueErrorKind.Database, "NotQueueDatabase",
                     $"'{path}' is an SQLite database, but not a QueueCtl one. Nothing was changed. Point --db / -Database / $QUEUECTL_DB at a queue file, or at a new path to start one.", path);

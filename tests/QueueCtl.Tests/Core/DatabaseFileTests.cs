@@ -40,6 +40,35 @@ public class DatabaseFileTests
     }
 
     [Fact]
+    public void Many_openers_of_a_new_database_at_the_same_moment_all_see_a_queue_database()
+    {
+        // The first opener creates the schema while the others look at the file: each of them must
+        // see it before or after, never half made (an empty application id beside its tables).
+        const int openers = 8;
+        for (var round = 0; round < 25; round++)
+        {
+            using var temp = new TempQueue();
+            using var start = new Barrier(openers);
+            var failures = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+            var threads = Enumerable.Range(0, openers).Select(i => new Thread(() =>
+            {
+                try
+                {
+                    start.SignalAndWait();
+                    using var queue = JobQueue.Open(temp.DatabasePath);
+                    queue.Enqueue(new JobSpec { Id = $"from-{i}", Command = "true" });
+                }
+                catch (Exception e) { failures.Add(e); }
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            threads.ForEach(t => t.Join());
+            Assert.True(failures.IsEmpty, $"round {round}: {string.Join(" | ", failures.Select(f => f.Message))}");
+            using var check = JobQueue.Open(temp.DatabasePath);
+            Assert.Equal(openers, check.ListJobs().Count);
+        }
+    }
+
+    [Fact]
     public void A_file_that_is_not_sqlite_is_refused_and_left_alone()
     {
         using var temp = new TempQueue();
