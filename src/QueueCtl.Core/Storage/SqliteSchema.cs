@@ -102,7 +102,8 @@ internal static class SqliteSchema
         """,
         // 3: an index over every job's state made each claim and each outcome move two of its entries
         // (a quarter of the claim's cost). Running jobs are found through jobs_held and ready ones
-        // through jobs_ready; only the dead-letter queue, which people list and restore, keeps one.
+        // through the claim's indexes; the dead-letter queue, which people list and restore, gets a
+        // small index of its own; listings of other states read the table in enqueue order.
         """
         DROP INDEX jobs_by_state;
         CREATE INDEX jobs_dead ON jobs(seq) WHERE state = 'dead';
