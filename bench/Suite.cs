@@ -54,6 +54,14 @@ internal static class Suite
                 () => Sample.Measure(runs, () => Limits.ShellLaunchRate(1, d)));
             await AddSync(new Row(g, "  setsid /bin/sh -c true, 4 in parallel", Unit.PerSecond) { Limit = proc4 },
                 () => Sample.Measure(runs, () => Limits.ShellLaunchRate(4, d)));
+            if (PosixSpawn.Available)
+            {
+                const string spawnNote = "posix_spawn with POSIX_SPAWN_SETSID, output to a pipe: how a shell job could start with one exec instead of setsid + sh (QueueCtl does not, yet)";
+                await AddSync(new Row(g, "  posix_spawn + SETSID of /bin/sh -c true, 1 at a time", Unit.PerSecond) { Limit = proc1, Note = spawnNote },
+                    () => Sample.Measure(runs, () => PosixSpawn.ShellRate(1, d)));
+                await AddSync(new Row(g, "  posix_spawn + SETSID of /bin/sh -c true, 4 in parallel", Unit.PerSecond) { Limit = proc4 },
+                    () => Sample.Measure(runs, () => PosixSpawn.ShellRate(4, d)));
+            }
             await AddSync(new Row(g, "  jobs-table rows, raw SQL, 1 per transaction", Unit.PerSecond) { Limit = commitNormal, Note = "plain INSERTs into QueueCtl's jobs table (unique id + the partial indexes a pending job is in): the schema's own cost, before any Core code" },
                 () => Sample.Measure(runs, () => Limits.JobsTableRows(scratch, d, 1)));
             await AddSync(new Row(g, "  jobs-table rows, raw SQL, 1,000 per transaction", Unit.PerSecond) { Limit = batchRows },
