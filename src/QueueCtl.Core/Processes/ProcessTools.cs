@@ -20,16 +20,10 @@ internal static partial class ProcessTools
         if (pid <= 0) return null;
         if (OperatingSystem.IsLinux())
         {
-            try
-            {
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                return long.Parse(fields[19], System.Globalization.CultureInfo.InvariantCulture); // field 22: starttime
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
-            {
-                return null;
-            }
+            // Field 22 of /proc/PID/stat: the start time.
+            return StatFields(pid) is { Length: > 19 } fields
+                && long.TryParse(fields[19], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var start)
+                ? start : null;
         }
         try
         {
@@ -97,7 +91,7 @@ internal static partial class ProcessTools
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            var left = LiveProcesses(pid => pgid is { } g && GroupOf(pid) == g || EnvironmentHasAll(pid, marks));
+            var left = LiveProcesses((pid, group) => pgid is { } g && group == g || EnvironmentHasAll(pid, marks));
             if (left.Count == 0) return true;
             if (deadline.Elapsed > wait) return false;
             if (pgid is { } leader) SignalGroup(leader, SigKill);
@@ -106,31 +100,26 @@ internal static partial class ProcessTools
         }
     }
 
-    // Processes that are running (not zombies) and match, read from /proc.
-    private static List<int> LiveProcesses(Func<int, bool> match)
+    // Processes that are running (not zombies) and match (given their pid and process group), read from /proc.
+    private static List<int> LiveProcesses(Func<int, int?, bool> match)
     {
         var found = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid <= 1 || pid == CurrentPid) continue;
-            if (State(pid) is null or 'Z' or 'X') continue;
-            if (match(pid)) found.Add(pid);
+            if (StatFields(pid) is not { Length: > 2 } fields || fields[0] is "Z" or "X") continue;
+            if (match(pid, int.TryParse(fields[2], out var group) ? group : null)) found.Add(pid);
         }
         return found;
     }
 
-    private static char? State(int pid) => StatField(pid, 0) is { Length: > 0 } state ? state[0] : null;
-
-    private static int? GroupOf(int pid) => int.TryParse(StatField(pid, 2), out var group) ? group : null;
-
-    // Fields of /proc/PID/stat after the command name: 0 = state, 1 = ppid, 2 = pgrp, ...
-    private static string? StatField(int pid, int index)
+    // The fields of /proc/PID/stat after the command name: [0] state, [1] ppid, [2] pgrp, ... [19] starttime.
+    private static string[]? StatFields(int pid)
     {
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return index < fields.Length ? fields[index] : null;
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
         {
