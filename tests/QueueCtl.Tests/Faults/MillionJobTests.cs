@@ -70,13 +70,12 @@ public sealed class MillionJobTests(ITestOutputHelper output)
         using var bigStore = SqliteQueueStore.Open(big.Path);
         var claims = new[] { new List<double>(Samples), new List<double>(Samples) };
         var enqueues = new[] { new List<double>(Samples), new List<double>(Samples) };
-        var sides = new[] { (small.Queue, Store: smallStore, Tag: "a"), (big.Queue, Store: bigStore, Tag: "b") };
+        var sides = new[] { (small.Queue, Store: smallStore, Config: smallStore.GetConfig(), Tag: "a"), (big.Queue, Store: bigStore, Config: bigStore.GetConfig(), Tag: "b") };
         for (var i = 0; i < Samples; i++)
         {
             for (var side = 0; side < 2; side++)
             {
-                var (queue, store, tag) = sides[side];
-                var config = store.GetConfig();
+                var (queue, store, config, tag) = sides[side];
                 var watch = Stopwatch.StartNew();
                 var claimed = store.Claim("bench-worker", [], 1, config);
                 claims[side].Add(watch.Elapsed.TotalMilliseconds);
