@@ -100,7 +100,7 @@ internal static class Limits
     /// </summary>
     public static double ShellLaunchRate(int parallel, TimeSpan duration)
     {
-        var setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+        var setsid = QueueCtl.Core.Workers.ShellExecutor.Setsid; // the same one jobs are started with
         return LaunchRate(parallel, duration, () =>
         {
             var info = new ProcessStartInfo(setsid ?? "/bin/sh");

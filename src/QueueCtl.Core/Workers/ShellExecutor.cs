@@ -17,7 +17,7 @@ public sealed class ShellExecutor : IJobExecutor
 
     // setsid(1) from util-linux: it runs the command in a new session without forking (the pid stays
     // the command's) because Process.Start's child is never a process-group leader.
-    private static readonly string? Setsid = OperatingSystem.IsLinux()
+    internal static readonly string? Setsid = OperatingSystem.IsLinux()
         ? new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists) : null;
 
     /// <summary>How long a command may take to go after SIGTERM before its group is killed.</summary>
