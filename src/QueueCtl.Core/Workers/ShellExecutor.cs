@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
 using QueueCtl.Core.Jobs;
 using QueueCtl.Core.Processes;
@@ -13,12 +11,11 @@ namespace QueueCtl.Core.Workers;
 /// </summary>
 public sealed class ShellExecutor : IJobExecutor
 {
-    public static readonly ShellExecutor Instance = new();
+    public static readonly ShellExecutor Instance = new(JobProcess.DefaultStarter);
 
-    // setsid(1) from util-linux: it runs the command in a new session without forking (the pid stays
-    // the command's) because Process.Start's child is never a process-group leader.
-    internal static readonly string? Setsid = OperatingSystem.IsLinux()
-        ? new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists) : null;
+    private readonly Func<JobLaunch, JobProcess> _start;
+
+    internal ShellExecutor(Func<JobLaunch, JobProcess> start) => _start = start;
 
     /// <summary>How long a command may take to go after SIGTERM before its group is killed.</summary>
     public static TimeSpan TermGrace { get; set; } = TimeSpan.FromSeconds(2);
@@ -28,51 +25,45 @@ public sealed class ShellExecutor : IJobExecutor
         if (job.WorkingDirectory is { } folder && !Directory.Exists(folder))
             return new AttemptResult(AttemptOutcome.Failed, null, $"cannot start: the working directory '{folder}' does not exist", null);
 
-        ProcessStartInfo startInfo;
-        try { startInfo = BuildStartInfo(job); }
+        JobProcess process;
+        try { process = _start(BuildLaunch(job)); }
         catch (FormatException e) { return new AttemptResult(AttemptOutcome.Failed, null, $"cannot start: {e.Message}", null); }
+        catch (JobStartException e) { return new AttemptResult(AttemptOutcome.Failed, null, e.Message, null); }
 
-        using var process = new Process { StartInfo = startInfo };
-        try
-        {
-            if (!process.Start()) return new AttemptResult(AttemptOutcome.Failed, null, "cannot start: the process did not start", null);
-        }
-        catch (Exception e) when (e is Win32Exception or InvalidOperationException or PlatformNotSupportedException)
-        {
-            return new AttemptResult(AttemptOutcome.Failed, null, $"cannot start '{startInfo.FileName}': {e.Message}", null);
-        }
-
+        using var owned = process;
         context.ProcessStarted(process.Id);
-        try { process.StandardInput.Close(); } catch (IOException) { /* it exited already */ }
         var tail = new OutputTail(context.OutputLimit);
-        var pumps = Task.WhenAll(tail.PumpAsync(process.StandardOutput.BaseStream), tail.PumpAsync(process.StandardError.BaseStream));
+        var pumps = Task.WhenAll(process.Outputs.Select(tail.PumpAsync));
 
         using var timeout = job.TimeoutSec > 0 ? new CancellationTokenSource(TimeSpan.FromSeconds(job.TimeoutSec)) : new CancellationTokenSource();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(abort, timeout.Token);
         var ended = false;
         try
         {
-            await process.WaitForExitAsync(stop.Token).ConfigureAwait(false);
+            await process.Exited.WaitAsync(stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             ended = true;
             await EndTreeAsync(process).ConfigureAwait(false);
         }
-        if (!ended && Setsid is not null) ProcessTools.SignalGroup(process.Id, ProcessTools.SigKill); // leftovers of a finished job
+        if (!ended && process.LeadsGroup) ProcessTools.SignalGroup(process.Id, ProcessTools.SigKill); // leftovers of a finished job
 
         // Background children may hold the pipes open; do not wait for them forever.
         await Task.WhenAny(pumps, Task.Delay(TimeSpan.FromMilliseconds(ended ? 500 : 2000))).ConfigureAwait(false);
         var output = tail.Text();
-        var exitCode = process.ExitCode;
+        var exitCode = await process.Exited.ConfigureAwait(false);
 
         if (timeout.IsCancellationRequested && !abort.IsCancellationRequested)
             return new AttemptResult(AttemptOutcome.TimedOut, exitCode, $"timeout: still running after {job.TimeoutSec} s; its process tree was ended", output);
         if (ended)
             return new AttemptResult(AttemptOutcome.Failed, exitCode, "ended before it finished", output);
-        return exitCode == 0
-            ? new AttemptResult(AttemptOutcome.Succeeded, 0, null, output)
-            : new AttemptResult(AttemptOutcome.Failed, exitCode, DescribeExit(exitCode), output);
+        return exitCode switch
+        {
+            0 => new AttemptResult(AttemptOutcome.Succeeded, 0, null, output),
+            null => new AttemptResult(AttemptOutcome.Failed, null, "ended, but its exit status was lost (something else in the worker reaped it)", output),
+            _ => new AttemptResult(AttemptOutcome.Failed, exitCode, DescribeExit(exitCode.Value), output),
+        };
     }
 
     private static string DescribeExit(int exitCode) => exitCode switch
@@ -84,61 +75,38 @@ public sealed class ShellExecutor : IJobExecutor
     };
 
     /// <summary>SIGTERM to the whole group, a short grace, then SIGKILL to whatever is left.</summary>
-    private static async Task EndTreeAsync(Process process)
+    private static async Task EndTreeAsync(JobProcess process)
     {
-        if (Setsid is not null)
+        if (process.LeadsGroup)
         {
             ProcessTools.SignalGroup(process.Id, ProcessTools.SigTerm);
-            using var grace = new CancellationTokenSource(TermGrace);
-            try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
-            catch (OperationCanceledException) { }
-            ProcessTools.SignalGroup(process.Id, ProcessTools.SigKill);
+            try { await process.Exited.WaitAsync(TermGrace).ConfigureAwait(false); }
+            catch (TimeoutException) { }
         }
-        try { process.Kill(entireProcessTree: true); }
-        catch (Exception e) when (e is InvalidOperationException or Win32Exception) { /* already gone */ }
-        await process.WaitForExitAsync().ConfigureAwait(false);
+        process.KillTree();
+        await process.Exited.ConfigureAwait(false);
     }
 
-    internal static ProcessStartInfo BuildStartInfo(ClaimedJob job)
+    internal static JobLaunch BuildLaunch(ClaimedJob job)
     {
-        var startInfo = new ProcessStartInfo
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            CreateNoWindow = true,
-        };
         IReadOnlyList<string> argv = job.Shell switch
         {
             JobShell.Sh => ["/bin/sh", "-c", job.Command],
             JobShell.Pwsh => ["pwsh", "-NoProfile", "-NonInteractive", "-Command", job.Command],
             JobShell.None => CommandLineSplitter.Split(job.Command),
-            JobShell.Cmd => [],
+            JobShell.Cmd => ["cmd.exe"],
             _ => throw new FormatException($"unknown shell {job.Shell}"),
         };
-        if (job.Shell == JobShell.Cmd)
+        if (argv.Count == 0) throw new FormatException("the command is empty");
+        // cmd.exe parses its own command line: pass it raw rather than through argv quoting.
+        var raw = job.Shell == JobShell.Cmd ? $"/d /s /c \"{job.Command}\"" : null;
+        var environment = new Dictionary<string, string>(job.Environment, StringComparer.Ordinal)
         {
-            // cmd.exe parses its own command line: pass it raw rather than through argv quoting.
-            startInfo.FileName = "cmd.exe";
-            startInfo.Arguments = $"/d /s /c \"{job.Command}\"";
-        }
-        else if (Setsid is not null)
-        {
-            startInfo.FileName = Setsid;
-            foreach (var arg in argv) startInfo.ArgumentList.Add(arg);
-        }
-        else
-        {
-            startInfo.FileName = argv[0];
-            foreach (var arg in argv.Skip(1)) startInfo.ArgumentList.Add(arg);
-        }
-        if (job.WorkingDirectory is not null) startInfo.WorkingDirectory = job.WorkingDirectory;
-        foreach (var (name, value) in job.Environment) startInfo.Environment[name] = value;
-        // Jobs can tell which job and attempt they are (and scripts can make themselves idempotent).
-        startInfo.Environment["QUEUECTL_JOB_ID"] = job.Id;
-        startInfo.Environment["QUEUECTL_ATTEMPT"] = job.Attempt.ToString(CultureInfo.InvariantCulture);
-        startInfo.Environment["QUEUECTL_QUEUE"] = job.Queue;
-        return startInfo;
+            // Jobs can tell which job and attempt they are (and scripts can make themselves idempotent).
+            ["QUEUECTL_JOB_ID"] = job.Id,
+            ["QUEUECTL_ATTEMPT"] = job.Attempt.ToString(CultureInfo.InvariantCulture),
+            ["QUEUECTL_QUEUE"] = job.Queue,
+        };
+        return new JobLaunch(argv, job.WorkingDirectory, environment, raw);
     }
 }

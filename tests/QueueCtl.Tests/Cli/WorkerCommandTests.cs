@@ -238,6 +238,34 @@ public class WorkerCommandTests
         Assert.False(Directory.Exists(temp.File("logs")));
     }
 
+    [Fact]
+    public async Task A_worker_started_with_sigchld_ignored_still_reports_how_each_job_ended()
+    {
+        // An ignored SIGCHLD is inherited across exec, and with it the kernel reaps children itself:
+        // a worker that did not undo it would never learn an exit status. (bash: dash's trap cannot ignore it.)
+        using var temp = new TempQueue();
+        Cli.Ok(temp, "enqueue", "--id", "ok", "echo fine");
+        Cli.Ok(temp, "enqueue", "--id", "fails", "--max-retries", "0", "exit 5");
+        var dll = RepoPaths.QueueCtlDll.Replace("'", "'\\''");
+        var db = temp.DatabasePath.Replace("'", "'\\''");
+        var start = new ProcessStartInfo("/bin/bash", ["-c", $"trap '' CHLD; exec dotnet '{dll}' --db '{db}' worker start --once"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var worker = Process.Start(start)!;
+        var stderr = worker.StandardError.ReadToEndAsync();
+        worker.StandardOutput.ReadToEnd();
+        Assert.True(worker.WaitForExit(Cli.Generous), "the worker did not finish");
+        Assert.True(worker.ExitCode == 0, await stderr);
+        var ok = Cli.Job(temp, "ok");
+        Assert.Equal(JobState.Completed, ok.State);
+        Assert.Equal("fine\n", ok.Output);
+        var fails = Cli.Job(temp, "fails");
+        Assert.Equal(JobState.Dead, fails.State);
+        Assert.Equal(5, fails.ExitCode);
+    }
+
     private static bool IsRunning(int pid)
     {
         try { using var p = Process.GetProcessById(pid); return !p.HasExited && !Zombie(pid); }

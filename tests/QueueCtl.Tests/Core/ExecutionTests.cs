@@ -1,21 +1,27 @@
 using System.Text;
 using QueueCtl.Core.Jobs;
+using QueueCtl.Core.Processes;
 using QueueCtl.Core.Workers;
 using QueueCtl.Tests.Support;
 using ExecutionContext = QueueCtl.Core.Workers.ExecutionContext;
 
 namespace QueueCtl.Tests.Core;
 
-/// <summary>Running one attempt for real: the shell, argv splitting, environment, folder, output tail, start failures.</summary>
-public class ExecutionTests
+/// <summary>
+/// Running one attempt for real: the shell, argv splitting, environment, folder, output tail,
+/// start failures, timeouts. Every test runs once per way of starting a command (the classes below).
+/// </summary>
+public abstract class ExecutionTests
 {
-    private static ClaimedJob Job(string command, JobShell shell = JobShell.Sh, string? folder = null,
+    private protected abstract ShellExecutor Executor { get; }
+
+    private protected static ClaimedJob Job(string command, JobShell shell = JobShell.Sh, string? folder = null,
         IReadOnlyDictionary<string, string>? environment = null, int timeoutSec = 0, string id = "job-1", int attempt = 1) =>
         new(id, 1, attempt, command, shell, "default", 0, 0, timeoutSec, folder,
             environment ?? new Dictionary<string, string>(), DateTimeOffset.UtcNow);
 
-    private static Task<AttemptResult> Run(ClaimedJob job, int outputLimit = 65_536) =>
-        ShellExecutor.Instance.ExecuteAsync(job, new ExecutionContext { OutputLimit = outputLimit }, CancellationToken.None);
+    private protected Task<AttemptResult> Run(ClaimedJob job, int outputLimit = 65_536) =>
+        Executor.ExecuteAsync(job, new ExecutionContext { OutputLimit = outputLimit }, CancellationToken.None);
 
     [Fact]
     public async Task Exit_codes_and_output_are_reported()
@@ -51,22 +57,6 @@ public class ExecutionTests
         Assert.Equal(AttemptOutcome.Succeeded, result.Outcome);
         Assert.Equal("[a b][c\"d][e f][$HOME][*][;]", result.Output);
     }
-
-    [Theory]
-    [InlineData("a  b\tc", new[] { "a", "b", "c" })]
-    [InlineData("'' x", new[] { "", "x" })]
-    [InlineData("pre'quoted part'post", new[] { "prequoted partpost" })]
-    [InlineData("\"a\\\\b\" \"a\\nb\"", new[] { "a\\b", "a\\nb" })]
-    [InlineData("trailing\\", new[] { "trailing\\" })]
-    public void Command_lines_split_like_a_posix_shell_splits_plain_words(string line, string[] argv) =>
-        Assert.Equal(argv, CommandLineSplitter.Split(line).ToArray());
-
-    [Theory]
-    [InlineData("   ")]
-    [InlineData("'open")]
-    [InlineData("\"open")]
-    public void Command_lines_that_cannot_be_split_say_why(string line) =>
-        Assert.Throws<FormatException>(() => CommandLineSplitter.Split(line));
 
     [Fact]
     public async Task A_command_that_is_not_found_fails_with_the_reason()
@@ -139,7 +129,7 @@ public class ExecutionTests
         using var temp = new TempQueue();
         var pidFile = temp.File("pid");
         using var abort = new CancellationTokenSource();
-        var run = ShellExecutor.Instance.ExecuteAsync(Job($"echo $$ > {pidFile}; sleep 60"), new ExecutionContext(), abort.Token);
+        var run = Executor.ExecuteAsync(Job($"echo $$ > {pidFile}; sleep 60"), new ExecutionContext(), abort.Token);
         await Eventually.True(() => File.Exists(pidFile) && File.ReadAllText(pidFile).EndsWith('\n'), TimeSpan.FromSeconds(30), "the command starts");
         abort.Cancel();
         var result = await run;
@@ -173,44 +163,99 @@ public class ExecutionTests
         Assert.InRange(Encoding.UTF8.GetByteCount(result.Output!), 998, 1001);
     }
 
-    [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    [InlineData(1000)]
-    public void Output_tail_drops_a_cut_character_however_the_bytes_arrive(int chunk)
+    private static void MakeExecutable(string path)
     {
-        var text = string.Concat(Enumerable.Repeat("\u00e9\u20ac\U0001F600x", 500));
-        var bytes = Encoding.UTF8.GetBytes(text);
-        foreach (var limit in new[] { 10, 11, 12, 13, 101, 4095 })
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    [Fact]
+    public async Task A_bare_name_is_found_in_the_path_the_job_sets()
+    {
+        using var temp = new TempQueue();
+        var tools = Directory.CreateDirectory(temp.File("tools")).FullName;
+        var tool = Path.Combine(tools, "greet-tool");
+        File.WriteAllText(tool, "#!/bin/sh\necho \"tool says $1\"\n");
+        MakeExecutable(tool);
+        var environment = new Dictionary<string, string> { ["PATH"] = $"/nonexistent:{tools}:/usr/bin:/bin" };
+        var result = await Run(Job("greet-tool hi", JobShell.None, environment: environment));
+        Assert.Equal(AttemptOutcome.Succeeded, result.Outcome);
+        Assert.Equal("tool says hi\n", result.Output);
+
+        var missing = await Run(Job("no-such-tool-anywhere", JobShell.None));
+        Assert.Equal(AttemptOutcome.Failed, missing.Outcome);
+        Assert.Contains("no-such-tool-anywhere", missing.Error + missing.Output);
+    }
+
+    [Fact]
+    public async Task A_script_without_a_shebang_line_runs_with_sh()
+    {
+        using var temp = new TempQueue();
+        var script = temp.File("plain-script");
+        File.WriteAllText(script, "echo \"plain $1\"\n");
+        MakeExecutable(script);
+        var result = await Run(Job($"{script} ok", JobShell.None));
+        Assert.Equal(AttemptOutcome.Succeeded, result.Outcome);
+        Assert.Equal("plain ok\n", result.Output);
+    }
+
+    [Fact]
+    public async Task A_command_killed_by_a_signal_says_which()
+    {
+        var result = await Run(Job("echo before; kill -s KILL $$"));
+        Assert.Equal(AttemptOutcome.Failed, result.Outcome);
+        Assert.Equal(137, result.ExitCode);
+        Assert.Equal("killed by signal 9 (exit code 137)", result.Error);
+        Assert.Equal("before\n", result.Output);
+    }
+
+    [Fact]
+    public async Task The_command_leads_a_process_group_of_its_own_and_reads_an_empty_stdin()
+    {
+        // /proc/self/stat: pid (comm) state ppid pgrp session ...
+        var result = await Run(Job("read -r line && echo \"read $line\"; set -- $(cut -d' ' -f5,6 /proc/$$/stat); echo \"$$ $1 $2\""));
+        Assert.Equal(AttemptOutcome.Succeeded, result.Outcome);
+        var ids = result.Output!.Trim().Split(' ');
+        Assert.DoesNotContain("read", result.Output);
+        Assert.Equal(ids[0], ids[1]); // process group = its pid
+        Assert.Equal(ids[0], ids[2]); // session = its pid
+    }
+}
+
+/// <summary>The way jobs start on Linux: posix_spawn in a new session, one pipe for stdout and stderr.</summary>
+public sealed class SpawnedExecutionTests : ExecutionTests
+{
+    private protected override ShellExecutor Executor { get; } = new(SpawnedJobProcess.Start);
+
+    [Fact]
+    public void Spawning_is_what_jobs_use_on_this_machine() =>
+        Assert.Equal(typeof(SpawnedJobProcess).GetMethod(nameof(SpawnedJobProcess.Start)), JobProcess.DefaultStarter.Method);
+
+    [Fact]
+    public async Task Stdout_and_stderr_keep_their_order()
+    {
+        var result = await Run(Job("echo one; echo two >&2; echo three; echo four >&2"));
+        Assert.Equal("one\ntwo\nthree\nfour\n", result.Output);
+    }
+
+    [Fact]
+    public async Task Jobs_start_with_every_signal_at_its_default_and_none_blocked()
+    {
+        // .NET ignores SIGPIPE; a job must not inherit that: `yes | head -n 1` ends quietly in a terminal.
+        var result = await Run(Job("grep -E '^Sig(Blk|Ign)' /proc/self/status; yes | head -n 1"));
+        Assert.Equal(AttemptOutcome.Succeeded, result.Outcome);
+        var lines = result.Output!.Split('\n');
+        Assert.Equal(["y", ""], lines[2..]);
+        foreach (var line in lines[..2])
         {
-            var tail = new OutputTail(limit);
-            for (var i = 0; i < bytes.Length; i += chunk) tail.Append(bytes.AsSpan(i, Math.Min(chunk, bytes.Length - i)));
-            var kept = tail.Text()!;
-            Assert.DoesNotContain('\uFFFD', kept);
-            Assert.EndsWith(kept, text);
-            Assert.InRange(Encoding.UTF8.GetByteCount(kept), limit - 3, limit);
-            Assert.Equal(bytes.Length, tail.TotalBytes);
+            // Signals 1-31; glibc keeps 32 and 33 for itself, ignored in a spawned child until its own libc starts.
+            var mask = Convert.ToUInt64(line.Split('\t')[1], 16);
+            Assert.True((mask & 0x7fff_ffff) == 0, $"{line}: a classic signal is blocked or ignored");
         }
     }
+}
 
-    [Fact]
-    public void Output_tail_drops_a_cut_character_when_one_write_overflows_it()
-    {
-        // One read larger than the limit is how a pipe often delivers output.
-        var bytes = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("\u00e9", 100))); // 200 bytes
-        var tail = new OutputTail(7);
-        tail.Append(bytes);
-        Assert.Equal("\u00e9\u00e9\u00e9", tail.Text());
-        Assert.Equal(200, tail.TotalBytes);
-    }
-
-    [Fact]
-    public void Output_tail_keeps_short_output_whole()
-    {
-        var tail = new OutputTail(100);
-        Assert.Null(tail.Text());
-        tail.Append("h\u00e9llo "u8);
-        tail.Append("w\u00f6rld"u8);
-        Assert.Equal("h\u00e9llo w\u00f6rld", tail.Text());
-    }
+/// <summary>The way jobs start elsewhere (and where the C library lacks posix_spawn's extensions): System.Diagnostics.Process through setsid.</summary>
+public sealed class ManagedExecutionTests : ExecutionTests
+{
+    private protected override ShellExecutor Executor { get; } = new(ManagedJobProcess.Start);
 }
