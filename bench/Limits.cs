@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using QueueCtl.Core.Processes;
 using QueueCtl.Core.Storage;
 
 namespace QueueCtl.Bench;
 
 /// <summary>
 /// What the machine can do at all, measured with the SQLite build and pragmas QueueCtl uses
-/// (the connection is opened by Core's own SqliteDatabase.Open) and with System.Diagnostics.Process.
+/// (the connection is opened by Core's own SqliteDatabase.Open), with System.Diagnostics.Process,
+/// and with the posix_spawn call jobs start with.
 /// </summary>
 internal static class Limits
 {
@@ -95,20 +97,32 @@ internal static class Limits
     }
 
     /// <summary>
-    /// The same process rate for the command line a `true` job really runs on Linux:
-    /// setsid (a process group of its own, so that a timeout can end the whole tree) then /bin/sh -c true.
+    /// `/bin/sh -c true` started with posix_spawn in a session of its own (as Linux jobs are),
+    /// its output read from a pipe to the end, then reaped, by <paramref name="parallel"/> threads:
+    /// what a shell job costs before any QueueCtl code. 0 where posix_spawn is not used.
     /// </summary>
-    public static double ShellLaunchRate(int parallel, TimeSpan duration)
+    public static double SpawnRate(int parallel, TimeSpan duration)
     {
-        var setsid = QueueCtl.Core.Workers.ShellExecutor.Setsid; // the same one jobs are started with
-        return LaunchRate(parallel, duration, () =>
+        if (!PosixSpawn.Supported) return 0;
+        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key}={e.Value}").ToArray();
+        long n = 0;
+        var clock = Stopwatch.StartNew();
+        var threads = Enumerable.Range(0, parallel).Select(_ => new Thread(() =>
         {
-            var info = new ProcessStartInfo(setsid ?? "/bin/sh");
-            if (setsid is not null) info.ArgumentList.Add("/bin/sh");
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add("true");
-            return info;
-        });
+            var buffer = new byte[4096];
+            while (clock.Elapsed < duration)
+            {
+                var error = PosixSpawn.Spawn("/bin/sh", ["/bin/sh", "-c", "true"], environment, null, out var pid, out var fd);
+                if (error != 0) throw new InvalidOperationException($"posix_spawn failed: errno {error}");
+                using (var output = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1))
+                    while (output.Read(buffer, 0, buffer.Length) > 0) { }
+                PosixSpawn.WaitForExit(pid);
+                Interlocked.Increment(ref n);
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        return Interlocked.Read(ref n) / clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>Processes per second started (with all three streams redirected) and reaped by <paramref name="parallel"/> threads.</summary>

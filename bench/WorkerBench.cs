@@ -14,13 +14,13 @@ internal static class WorkerBench
     public static TimeSpan Patience { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Queues <paramref name="count"/> jobs through Core's batch path (100,000 to a transaction).</summary>
-    public static void Fill(string db, int count, string command = "true")
+    public static void Fill(string db, int count, string command = "true", JobShell? shell = null)
     {
         using var queue = JobQueue.Open(db);
         for (var done = 0; done < count;)
         {
             var n = Math.Min(100_000, count - done);
-            queue.EnqueueMany(Enumerable.Range(0, n).Select(_ => new JobSpec { Command = command }).ToList());
+            queue.EnqueueMany(Enumerable.Range(0, n).Select(_ => new JobSpec { Command = command, Shell = shell }).ToList());
             done += n;
         }
         // Start every timed run from a checkpointed file, as a queue filled a while ago would be:
@@ -67,16 +67,40 @@ internal static class WorkerBench
     }
 
     /// <summary>
+    /// `true` jobs run by ShellExecutor alone, <paramref name="parallel"/> at a time, without a
+    /// queue or a worker: how fast QueueCtl starts, watches and reaps a shell job's process.
+    /// </summary>
+    public static double ExecutorAlone(int parallel, TimeSpan duration)
+    {
+        long n = 0;
+        var clock = Stopwatch.StartNew();
+        var context = new QueueCtl.Core.Workers.ExecutionContext();
+        var loops = Enumerable.Range(0, parallel).Select(i => Task.Run(async () =>
+        {
+            var job = new ClaimedJob($"bench-exec-{i}", 1, 1, "true", JobShell.Sh, "default", 0, 0, 0, null,
+                new Dictionary<string, string>(), DateTimeOffset.UtcNow);
+            while (clock.Elapsed < duration)
+            {
+                var result = await ShellExecutor.Instance.ExecuteAsync(job, context, CancellationToken.None).ConfigureAwait(false);
+                if (result.Outcome != AttemptOutcome.Succeeded) throw new InvalidOperationException($"`true` did not succeed: {result.Error}");
+                Interlocked.Increment(ref n);
+            }
+        })).ToArray();
+        Task.WaitAll(loops);
+        return Interlocked.Read(ref n) / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>
     /// One worker in this process with the no-op executor: jobs/s over the first
     /// <paramref name="measured"/> completions, timed from the worker's Started event
     /// (registered, about to recover and claim) to the last of them.
     /// </summary>
-    public static async Task<double> InProcessAsync(string db, int slots, int measured, StoreOptions? store = null)
+    public static async Task<double> InProcessAsync(string db, int slots, int measured, StoreOptions? store = null, IJobExecutor? executor = null)
     {
         long completed = 0, started = 0, ended = 0;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var stop = new CancellationTokenSource();
-        var worker = new Worker(db, new WorkerOptions { Slots = slots, Store = store ?? StoreOptions.Default }, new NoopExecutor());
+        var worker = new Worker(db, new WorkerOptions { Slots = slots, Store = store ?? StoreOptions.Default }, executor ?? new NoopExecutor());
         worker.EventRaised += e =>
         {
             if (e.Kind == WorkerEventKind.Started) Volatile.Write(ref started, Stopwatch.GetTimestamp());
@@ -175,10 +199,10 @@ internal static class WorkerBench
     /// `true` jobs through a real `queuectl worker run` process: jobs/s from the first claim to the
     /// last finish as recorded in the queue; also the worker's peak RSS (MiB).
     /// </summary>
-    public static async Task<(double Rate, double PeakRssMiB)> ShellAsync(string db, int concurrency, int jobs)
+    public static async Task<(double Rate, double PeakRssMiB)> ShellAsync(string db, int concurrency, int jobs, JobShell shell)
     {
         var exe = Paths.Queuectl() ?? throw new InvalidOperationException("queuectl is not built");
-        Fill(db, jobs, "true");
+        Fill(db, jobs, "true", shell);
         using var child = new Child(Paths.StartInfo(exe, ["worker", "run", "--db", db, "--concurrency", concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
         using var watch = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Pooling = false }.ToString());
         watch.Open();
