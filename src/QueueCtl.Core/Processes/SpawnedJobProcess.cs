@@ -85,9 +85,10 @@ internal sealed class SpawnedJobProcess : JobProcess
         if (name.Length == 0) throw new JobStartException("cannot start: the command is empty");
         var path = environment.GetValueOrDefault("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
         string? notExecutable = null;
+        var start = Path.GetFullPath(folder ?? "."); // relative PATH entries are relative to where the job runs
         foreach (var entry in path.Split(':'))
         {
-            var candidate = Path.Combine(Path.GetFullPath(entry.Length == 0 ? "." : entry, folder ?? Environment.CurrentDirectory), name);
+            var candidate = Path.Combine(Path.GetFullPath(entry.Length == 0 ? "." : entry, start), name);
             if (PosixSpawn.IsExecutableFile(candidate)) return candidate;
             if (File.Exists(candidate)) notExecutable ??= candidate;
         }

@@ -181,6 +181,11 @@ public abstract class ExecutionTests
         Assert.Equal(AttemptOutcome.Succeeded, result.Outcome);
         Assert.Equal("tool says hi\n", result.Output);
 
+        // A relative PATH entry is relative to the job's folder, as it would be in a shell started there.
+        var relative = await Run(Job("greet-tool there", JobShell.None, folder: tools, environment: new Dictionary<string, string> { ["PATH"] = ".:/usr/bin:/bin" }));
+        Assert.Equal(AttemptOutcome.Succeeded, relative.Outcome);
+        Assert.Equal("tool says there\n", relative.Output);
+
         var missing = await Run(Job("no-such-tool-anywhere", JobShell.None));
         Assert.Equal(AttemptOutcome.Failed, missing.Outcome);
         Assert.Contains("no-such-tool-anywhere", missing.Error + missing.Output);
