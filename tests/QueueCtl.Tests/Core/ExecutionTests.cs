@@ -112,6 +112,19 @@ public abstract class ExecutionTests
     }
 
     [Fact]
+    public async Task A_timeout_also_ends_what_left_the_process_tree()
+    {
+        using var temp = new TempQueue();
+        var pidFile = temp.File("orphan");
+        // The subshell exits at once: its sleep, deaf to SIGTERM, is orphaned (no longer a
+        // descendant) but stays in the group.
+        var result = await Run(Job($"(trap '' TERM; sleep 60 & echo $! > {pidFile}); sleep 60", timeoutSec: 1));
+        Assert.Equal(AttemptOutcome.TimedOut, result.Outcome);
+        var orphan = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        await Eventually.True(() => !Eventually.ProcessRuns(orphan), TimeSpan.FromSeconds(10), $"orphaned pid {orphan} ends");
+    }
+
+    [Fact]
     public async Task Background_leftovers_of_a_finished_command_are_ended()
     {
         using var temp = new TempQueue();
