@@ -23,6 +23,14 @@ public abstract class ExecutionTests
     private protected Task<AttemptResult> Run(ClaimedJob job, int outputLimit = 65_536) =>
         Executor.ExecuteAsync(job, new ExecutionContext { OutputLimit = outputLimit }, CancellationToken.None);
 
+    private static string WriteScript(string path, string text, bool executable = true)
+    {
+        File.WriteAllText(path, text);
+        var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | (executable ? UnixFileMode.UserExecute : 0);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, mode);
+        return path;
+    }
+
     [Fact]
     public async Task Exit_codes_and_output_are_reported()
     {
@@ -77,9 +85,7 @@ public abstract class ExecutionTests
     public async Task A_file_that_is_not_executable_fails_with_the_reason()
     {
         using var temp = new TempQueue();
-        var script = temp.File("script.sh");
-        File.WriteAllText(script, "#!/bin/sh\necho should not run\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var script = WriteScript(temp.File("script.sh"), "#!/bin/sh\necho should not run\n", executable: false);
         var result = await Run(Job(script, JobShell.None));
         Assert.Equal(AttemptOutcome.Failed, result.Outcome);
         Assert.True(result.Error!.Contains("not executable") || result.Error.Contains("cannot start"), result.Error);
@@ -176,19 +182,12 @@ public abstract class ExecutionTests
         Assert.InRange(Encoding.UTF8.GetByteCount(result.Output!), 998, 1001);
     }
 
-    private static void MakeExecutable(string path)
-    {
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-    }
-
     [Fact]
     public async Task A_bare_name_is_found_in_the_path_the_job_sets()
     {
         using var temp = new TempQueue();
         var tools = Directory.CreateDirectory(temp.File("tools")).FullName;
-        var tool = Path.Combine(tools, "greet-tool");
-        File.WriteAllText(tool, "#!/bin/sh\necho \"tool says $1\"\n");
-        MakeExecutable(tool);
+        WriteScript(Path.Combine(tools, "greet-tool"), "#!/bin/sh\necho \"tool says $1\"\n");
         var environment = new Dictionary<string, string> { ["PATH"] = $"/nonexistent:{tools}:/usr/bin:/bin" };
         var result = await Run(Job("greet-tool hi", JobShell.None, environment: environment));
         Assert.Equal(AttemptOutcome.Succeeded, result.Outcome);
@@ -208,9 +207,7 @@ public abstract class ExecutionTests
     public async Task A_script_without_a_shebang_line_runs_with_sh()
     {
         using var temp = new TempQueue();
-        var script = temp.File("plain-script");
-        File.WriteAllText(script, "echo \"plain $1\"\n");
-        MakeExecutable(script);
+        var script = WriteScript(temp.File("plain-script"), "echo \"plain $1\"\n");
         var result = await Run(Job($"{script} ok", JobShell.None));
         Assert.Equal(AttemptOutcome.Succeeded, result.Outcome);
         Assert.Equal("plain ok\n", result.Output);
