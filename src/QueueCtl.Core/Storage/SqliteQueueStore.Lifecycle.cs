@@ -87,13 +87,24 @@ internal sealed partial class SqliteQueueStore
     }
 
     /// <summary>Remembers the process group running an attempt, so that it can be ended if its worker dies.</summary>
-    public bool RecordProcess(ClaimedJob job, int pid) => Write(() =>
+    public bool RecordProcess(ClaimedJob job, int pid) => RecordProcesses([(job, pid)]) == 1;
+
+    /// <summary>
+    /// <see cref="RecordProcess"/> for several attempts in one transaction; returns how many were
+    /// recorded (an attempt that has already ended, or lost its lease, is left alone).
+    /// </summary>
+    public int RecordProcesses(IReadOnlyList<(ClaimedJob Job, int Pid)> started) => Write(() =>
     {
-        var command = Command("UPDATE jobs SET pid = $pid WHERE id = $id AND lease_token = $token AND state = 'processing'");
-        With(command, "$pid", pid);
-        With(command, "$id", job.Id);
-        With(command, "$token", job.LeaseToken);
-        return command.ExecuteNonQuery() == 1;
+        var recorded = 0;
+        foreach (var (job, pid) in started)
+        {
+            var command = Command("UPDATE jobs SET pid = $pid WHERE id = $id AND lease_token = $token AND state = 'processing'");
+            With(command, "$pid", pid);
+            With(command, "$id", job.Id);
+            With(command, "$token", job.LeaseToken);
+            recorded += command.ExecuteNonQuery();
+        }
+        return recorded;
     });
 
     private const string FinishJobSql = """

@@ -32,6 +32,8 @@ public sealed class Worker
     // many of them in one transaction and only then reports them.
     private Channel<RunningJob> _ready = Channel.CreateUnbounded<RunningJob>();
     private Channel<(RunningJob Job, AttemptResult Result)> _outcomes = Channel.CreateUnbounded<(RunningJob, AttemptResult)>();
+    // Started commands' process groups, recorded off the slots' path (see RecordProcessesLoop).
+    private Channel<(ClaimedJob Job, int Pid)> _started = Channel.CreateUnbounded<(ClaimedJob, int)>();
     // Moving average of how long the executor takes per job (Stopwatch ticks); -1 until a job has run.
     private long _averageRunTicks = -1;
     // When the worker registered (Stopwatch ticks).
@@ -112,8 +114,10 @@ public sealed class Worker
             Recover(store, store.GetConfig());
             _ready = Channel.CreateUnbounded<RunningJob>(new UnboundedChannelOptions { SingleWriter = true });
             _outcomes = Channel.CreateUnbounded<(RunningJob, AttemptResult)>(new UnboundedChannelOptions { SingleReader = true });
+            _started = Channel.CreateUnbounded<(ClaimedJob, int)>(new UnboundedChannelOptions { SingleReader = true });
             var slots = Enumerable.Range(0, _options.Slots).Select(_ => Task.Run(() => SlotLoop(store))).ToArray();
             var recorder = Task.Run(() => RecordLoop(store, wake));
+            var processRecorder = Task.Run(() => RecordProcessesLoop(store));
             var heartbeat = Task.Run(() => HeartbeatLoop(store, wake, heartbeatStop.Token));
             try
             {
@@ -124,6 +128,8 @@ public sealed class Worker
                 await ShutDown(store, wake, stop, stopNow).ConfigureAwait(false);
                 _ready.Writer.TryComplete();
                 await Task.WhenAll(slots).ConfigureAwait(false);
+                _started.Writer.TryComplete();
+                await processRecorder.ConfigureAwait(false);
                 _outcomes.Writer.TryComplete();
                 await recorder.ConfigureAwait(false);
                 heartbeatStop.Cancel();
@@ -234,7 +240,7 @@ public sealed class Worker
             var context = new ExecutionContext
             {
                 OutputLimit = running.Config.OutputLimit,
-                ProcessStarted = pid => TryWrite(() => store.RecordProcess(job, pid)),
+                ProcessStarted = pid => _started.Writer.TryWrite((job, pid)),
             };
             result = await _executor.ExecuteAsync(job, context, running.Abort.Token).ConfigureAwait(false);
         }
@@ -248,6 +254,24 @@ public sealed class Worker
             AttemptOutcome.HandedBack => result with { Outcome = AttemptOutcome.HandedBack },
             _ => result,
         };
+    }
+
+    /// <summary>
+    /// Records the process group of each started command, as many as are waiting in one
+    /// transaction, so that a slot goes on to watch its command instead of waiting for a write.
+    /// A group not yet recorded when the worker dies is still found by recovery on Linux (by the
+    /// QUEUECTL_JOB_ID/ATTEMPT environment); a record that arrives after the outcome changes nothing.
+    /// </summary>
+    private async Task RecordProcessesLoop(SqliteQueueStore store)
+    {
+        var reader = _started.Reader;
+        var batch = new List<(ClaimedJob Job, int Pid)>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < MaxRecordBatch && reader.TryRead(out var started)) batch.Add(started);
+            TryWrite(() => store.RecordProcesses(batch));
+        }
     }
 
     /// <summary>

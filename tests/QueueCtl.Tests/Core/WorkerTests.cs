@@ -162,6 +162,42 @@ public class WorkerTests
     }
 
     [Fact]
+    public async Task A_running_commands_process_group_is_recorded_for_recovery_and_cleared_when_it_ends()
+    {
+        using var temp = new TempQueue();
+        using var queue = JobQueue.Open(temp.DatabasePath);
+        var pidFile = temp.File("pid");
+        var release = temp.File("release");
+        queue.Enqueue(new JobSpec { Id = "held", Command = $"echo $$ > {pidFile}; while [ ! -e {release} ]; do sleep 0.05; done" });
+        using var stop = new CancellationTokenSource();
+        var run = new Worker(temp.DatabasePath, new WorkerOptions()).RunAsync(stop.Token);
+        try
+        {
+            await Eventually.True(() => File.Exists(pidFile) && File.ReadAllText(pidFile).EndsWith('\n'), Patience, "the command starts");
+            var pid = long.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            // What recovery reads after a worker's death: the group to end.
+            await Eventually.True(() => RecordedPid(temp.DatabasePath) == pid, Patience, () => $"recorded {RecordedPid(temp.DatabasePath)}, running {pid}");
+            File.WriteAllText(release, "");
+            await Eventually.True(() => queue.GetJob("held").State == JobState.Completed, Patience, () => queue.GetJob("held").ToString());
+            Assert.Null(RecordedPid(temp.DatabasePath));
+        }
+        finally
+        {
+            stop.Cancel();
+            await run;
+        }
+    }
+
+    private static long? RecordedPid(string database)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT pid FROM jobs WHERE id = 'held'";
+        return command.ExecuteScalar() is long pid ? pid : null;
+    }
+
+    [Fact]
     public async Task A_worker_registers_itself_and_records_its_stop()
     {
         using var temp = new TempQueue();
