@@ -52,6 +52,8 @@ internal sealed class ManagedJobProcess : JobProcess
 
     public override void KillTree()
     {
+        // The group also holds what left the tree (a child orphaned by its parent); Process.Kill cannot see it.
+        if (LeadsGroup) ProcessTools.SignalGroup(Id, ProcessTools.SigKill);
         try { _process.Kill(entireProcessTree: true); }
         catch (Exception e) when (e is InvalidOperationException or Win32Exception) { /* already gone */ }
     }

@@ -82,8 +82,6 @@ public sealed class ShellExecutor : IJobExecutor
             ProcessTools.SignalGroup(process.Id, ProcessTools.SigTerm);
             try { await process.Exited.WaitAsync(TermGrace).ConfigureAwait(false); }
             catch (TimeoutException) { }
-            // The group also holds what left the tree (a daemonised child whose parent exited).
-            ProcessTools.SignalGroup(process.Id, ProcessTools.SigKill);
         }
         process.KillTree();
         await process.Exited.ConfigureAwait(false);
