@@ -104,29 +104,35 @@ internal static class Limits
     public static double SpawnRate(int parallel, TimeSpan duration)
     {
         if (!PosixSpawn.Supported) return 0;
-        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key}={e.Value}").ToArray();
-        long n = 0;
-        var clock = Stopwatch.StartNew();
-        var threads = Enumerable.Range(0, parallel).Select(_ => new Thread(() =>
+        var environment = SpawnedJobProcess.EnvironmentBlock(new Dictionary<string, string>());
+        return ThreadsRate(parallel, duration, () =>
         {
-            var buffer = new byte[4096];
-            while (clock.Elapsed < duration)
-            {
-                var error = PosixSpawn.Spawn("/bin/sh", ["/bin/sh", "-c", "true"], environment, null, out var pid, out var fd);
-                if (error != 0) throw new InvalidOperationException($"posix_spawn failed: errno {error}");
-                using (var output = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1))
-                    while (output.Read(buffer, 0, buffer.Length) > 0) { }
-                PosixSpawn.WaitForExit(pid);
-                Interlocked.Increment(ref n);
-            }
-        })).ToList();
-        threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
-        return Interlocked.Read(ref n) / clock.Elapsed.TotalSeconds;
+            var error = PosixSpawn.Spawn("/bin/sh", ["/bin/sh", "-c", "true"], environment, null, out var pid, out var fd);
+            if (error != 0) throw new InvalidOperationException($"posix_spawn failed: errno {error}");
+            Span<byte> buffer = stackalloc byte[4096];
+            using (var output = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1))
+                while (output.Read(buffer) > 0) { }
+            PosixSpawn.WaitForExit(pid);
+        });
     }
 
     /// <summary>Processes per second started (with all three streams redirected) and reaped by <paramref name="parallel"/> threads.</summary>
-    private static double LaunchRate(int parallel, TimeSpan duration, Func<ProcessStartInfo> describe)
+    private static double LaunchRate(int parallel, TimeSpan duration, Func<ProcessStartInfo> describe) =>
+        ThreadsRate(parallel, duration, () =>
+        {
+            var info = describe();
+            info.UseShellExecute = false;
+            info.RedirectStandardInput = info.RedirectStandardOutput = info.RedirectStandardError = true;
+            using var process = new Process { StartInfo = info };
+            process.Start();
+            process.StandardInput.Close();
+            process.StandardOutput.ReadToEnd();
+            process.StandardError.ReadToEnd();
+            process.WaitForExit();
+        });
+
+    /// <summary>How many times per second <paramref name="parallel"/> threads, each repeating <paramref name="once"/>, get through it.</summary>
+    private static double ThreadsRate(int parallel, TimeSpan duration, Action once)
     {
         long n = 0;
         var clock = Stopwatch.StartNew();
@@ -134,15 +140,7 @@ internal static class Limits
         {
             while (clock.Elapsed < duration)
             {
-                var info = describe();
-                info.UseShellExecute = false;
-                info.RedirectStandardInput = info.RedirectStandardOutput = info.RedirectStandardError = true;
-                using var process = new Process { StartInfo = info };
-                process.Start();
-                process.StandardInput.Close();
-                process.StandardOutput.ReadToEnd();
-                process.StandardError.ReadToEnd();
-                process.WaitForExit();
+                once();
                 Interlocked.Increment(ref n);
             }
         })).ToList();

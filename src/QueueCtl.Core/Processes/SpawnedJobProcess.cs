@@ -40,11 +40,12 @@ internal sealed class SpawnedJobProcess : JobProcess
     {
         var environment = MergedEnvironment(launch.Environment);
         var program = FindProgram(launch.Argv[0], environment, launch.WorkingDirectory);
-        var error = PosixSpawn.Spawn(program, launch.Argv, Flatten(environment), launch.WorkingDirectory, out var pid, out var outputFd);
+        var block = Flatten(environment);
+        var error = PosixSpawn.Spawn(program, launch.Argv, block, launch.WorkingDirectory, out var pid, out var outputFd);
         if (error == PosixSpawn.ENOEXEC)
         {
             // A script without a #! line: run it with sh, as execvp and every shell do.
-            error = PosixSpawn.Spawn("/bin/sh", ["sh", program, .. launch.Argv.Skip(1)], Flatten(environment), launch.WorkingDirectory, out pid, out outputFd);
+            error = PosixSpawn.Spawn("/bin/sh", ["sh", program, .. launch.Argv.Skip(1)], block, launch.WorkingDirectory, out pid, out outputFd);
         }
         if (error != 0)
         {
@@ -74,6 +75,9 @@ internal sealed class SpawnedJobProcess : JobProcess
 
     private static string[] Flatten(Dictionary<string, string> environment) =>
         environment.Select(pair => $"{pair.Key}={pair.Value}").ToArray();
+
+    /// <summary>The environment block (NAME=value strings) a command with these variables of its own starts with.</summary>
+    internal static string[] EnvironmentBlock(IReadOnlyDictionary<string, string> changes) => Flatten(MergedEnvironment(changes));
 
     /// <summary>
     /// A bare name is looked up in the PATH the job will have (the job's own if it sets one), like
