@@ -246,9 +246,9 @@ public class WorkerCommandTests
         using var temp = new TempQueue();
         Cli.Ok(temp, "enqueue", "--id", "ok", "echo fine");
         Cli.Ok(temp, "enqueue", "--id", "fails", "--max-retries", "0", "exit 5");
-        var dll = RepoPaths.QueueCtlDll.Replace("'", "'\\''");
-        var db = temp.DatabasePath.Replace("'", "'\\''");
-        var start = new ProcessStartInfo("/bin/bash", ["-c", $"trap '' CHLD; exec dotnet '{dll}' --db '{db}' worker start --once"])
+        // The paths go in as bash's positional parameters, so no quoting is needed.
+        var start = new ProcessStartInfo("/bin/bash", ["-c", "trap '' CHLD; exec dotnet \"$@\"", "bash",
+            RepoPaths.QueueCtlDll, "--db", temp.DatabasePath, "worker", "start", "--once"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
