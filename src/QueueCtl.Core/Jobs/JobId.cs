@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using QueueCtl.Core.Errors;
 
 namespace QueueCtl.Core.Jobs;
@@ -51,7 +50,7 @@ public static class JobId
         var pool = t_random ??= new byte[4000];
         if (t_randomUsed == 0 || t_randomUsed + 10 > pool.Length)
         {
-            RandomNumberGenerator.Fill(pool);
+            SecureRandom.Fill(pool);
             t_randomUsed = 0;
         }
         var slice = pool.AsSpan(t_randomUsed, 10);

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using QueueCtl.Core.Config;
 using QueueCtl.Core.Errors;
@@ -313,7 +312,7 @@ internal sealed partial class SqliteQueueStore
     private static long NewLeaseToken()
     {
         Span<byte> bytes = stackalloc byte[8];
-        RandomNumberGenerator.Fill(bytes);
+        SecureRandom.Fill(bytes);
         return BitConverter.ToInt64(bytes) & long.MaxValue;
     }
 }
