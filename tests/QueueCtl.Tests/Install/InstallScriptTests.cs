@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Reflection.PortableExecutable;
+using System.Security.Cryptography;
+using System.Text.Json;
+using QueueCtl.Tests.Support;
+
+namespace QueueCtl.Tests.Install;
+
+/// <summary>./install.sh: a real publish into a temporary prefix, and the installed queuectl run for real.</summary>
+public class InstallScriptTests
+{
+    [Fact]
+    public void Installs_a_precompiled_queuectl_that_runs_and_replaces_it_on_a_second_install()
+    {
+        using var temp = new TempQueue();
+        var assets = Path.Combine(RepoPaths.Root, "src", "QueueCtl.Cli", "obj", "project.assets.json");
+        var assetsBefore = Hash(assets);
+
+        // A relative prefix is relative to where the script was run, not to the repository.
+        var first = RunInstall(temp.Folder, "--prefix", "home");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var prefix = Path.Combine(temp.Folder, "home");
+        var lib = Path.Combine(prefix, "lib", "queuectl");
+        var line = first.StdOut.Split('\n').Single(l => l.StartsWith("installed queuectl (", StringComparison.Ordinal));
+        Assert.Equal($"installed queuectl ({NewestFramework()}, ReadyToRun) in {lib}", line);
+
+        // What the line claims: built for that runtime, with precompiled code in our own assemblies.
+        using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(lib, "queuectl.runtimeconfig.json"))))
+            Assert.Equal(NewestFramework(), config.RootElement.GetProperty("runtimeOptions").GetProperty("tfm").GetString());
+        foreach (var assembly in new[] { "queuectl.dll", "QueueCtl.Core.dll" })
+            Assert.True(IsReadyToRun(Path.Combine(lib, assembly)), $"{assembly} has no ReadyToRun code");
+
+        // The command on PATH is a link into lib/, and it works.
+        var command = Path.Combine(prefix, "bin", "queuectl");
+        Assert.Equal(Path.Combine("..", "lib", "queuectl", "queuectl"), new FileInfo(command).LinkTarget);
+        var db = temp.File("q.db");
+        var enqueue = Run(command, temp.Folder, "enqueue", "echo installed", "--id", "from-install", "--db", db);
+        Assert.True(enqueue.ExitCode == 0, enqueue.ToString());
+        var list = Run(command, temp.Folder, "list", "--json", "--db", db);
+        Assert.True(list.ExitCode == 0, list.ToString());
+        using (var jobs = JsonDocument.Parse(list.StdOut))
+            Assert.Equal("from-install", jobs.RootElement.EnumerateArray().Single().GetProperty("id").GetString());
+
+        // A second install replaces the first as a whole: nothing of the old folder survives.
+        var stray = Path.Combine(lib, "left-from-before.txt");
+        File.WriteAllText(stray, "old");
+        var second = RunInstall(temp.Folder, "--prefix", prefix);
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.False(File.Exists(stray), "the old install folder was merged into, not replaced");
+        Assert.False(Directory.Exists(lib + ".old") || Directory.Exists(lib + ".new"), "a temporary install folder was left behind");
+        Assert.Equal(0, Run(command, temp.Folder, "--version").ExitCode);
+
+        // It built away from the source tree: the developer's restore state is untouched.
+        Assert.Equal(assetsBefore, Hash(assets));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--framework", "net7.0" }, "queuectl needs .NET 8 or later; 'net7.0' is older")]
+    [InlineData(new[] { "--framework", "latest" }, "--framework 'latest' is not a .NET version")]
+    [InlineData(new[] { "--prefix" }, "--prefix needs a folder")]
+    [InlineData(new[] { "--colour" }, "unknown argument '--colour'")]
+    public void Refuses_bad_arguments_with_exit_code_2_before_building_anything(string[] args, string message)
+    {
+        using var temp = new TempQueue();
+        var result = RunInstall(temp.Folder, args);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"install.sh: {message}", result.StdErr);
+        Assert.Empty(Directory.GetFileSystemEntries(temp.Folder));
+    }
+
+    /// <summary>The framework install.sh should pick: the newest runtime this SDK can target.</summary>
+    private static string NewestFramework()
+    {
+        var runtimes = Run("dotnet", RepoPaths.Root, "--list-runtimes").StdOut.Split('\n')
+            .Where(l => l.StartsWith("Microsoft.NETCore.App ", StringComparison.Ordinal))
+            .Select(l => int.Parse(l.Split(' ')[1].Split('.')[0], System.Globalization.CultureInfo.InvariantCulture));
+        var sdk = int.Parse(Run("dotnet", RepoPaths.Root, "--version").StdOut.Split('.')[0], System.Globalization.CultureInfo.InvariantCulture);
+        return $"net{Math.Min(runtimes.Max(), sdk)}.0";
+    }
+
+    private static bool IsReadyToRun(string assembly)
+    {
+        using var pe = new PEReader(File.OpenRead(assembly));
+        return pe.PEHeaders.CorHeader is { ManagedNativeHeaderDirectory.Size: > 0 };
+    }
+
+    private static string Hash(string file) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file)));
+
+    private static CliResult RunInstall(string workingDirectory, params string[] args) =>
+        Run("bash", workingDirectory, [Path.Combine(RepoPaths.Root, "install.sh"), .. args]);
+
+    private static CliResult Run(string file, string workingDirectory, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment.Remove("QUEUECTL_DB");
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in 5 minutes");
+        }
+        return new CliResult(process.ExitCode, stdout, stderr.Result);
+    }
+}
