@@ -108,10 +108,10 @@ internal static class EnqueueBench
     }
 
     /// <summary>Wall time (ms) of one `queuectl enqueue "cmd" --db PATH` process.</summary>
-    public static double CliSingle(string path)
+    public static double CliSingle(string path, (string File, string[] Prefix)? exe = null)
     {
         var clock = Stopwatch.StartNew();
-        var (code, _, stderr) = RunCli(["enqueue", "echo hello", "--db", path]);
+        var (code, _, stderr) = RunCli(["enqueue", "echo hello", "--db", path], exe);
         var ms = clock.Elapsed.TotalMilliseconds;
         if (code != 0) throw new InvalidOperationException($"queuectl enqueue failed ({code}): {FirstLine(stderr)}");
         return ms;
@@ -128,10 +128,10 @@ internal static class EnqueueBench
         return clock.Elapsed.TotalMilliseconds;
     }
 
-    private static (int Code, string Stdout, string Stderr) RunCli(IEnumerable<string> args)
+    private static (int Code, string Stdout, string Stderr) RunCli(IEnumerable<string> args, (string File, string[] Prefix)? exe = null)
     {
-        var exe = Paths.Queuectl() ?? throw new InvalidOperationException("queuectl is not built");
-        using var process = Process.Start(Paths.StartInfo(exe, args))!;
+        exe ??= Paths.Queuectl() ?? throw new InvalidOperationException("queuectl is not built");
+        using var process = Process.Start(Paths.StartInfo(exe.Value, args))!;
         process.StandardInput.Close();
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEnd();

@@ -22,12 +22,13 @@ using var scratch = new Scratch();
 Console.WriteLine($"QueueCtl bench ({(options.Quick ? "quick" : "full")} mode, {options.Runs} runs per figure), {Machine.Describe(scratch.Folder)}");
 var rows = await Suite.RunAsync(options, scratch);
 Console.WriteLine();
+Console.WriteLine($"queuectl: {Paths.InstallSummary}");
 Console.WriteLine(Table.Render(rows, markdown: false));
 Console.WriteLine($"total {total.Elapsed.TotalSeconds:0.0} s");
 if (options.MarkdownPath is { } md)
 {
     File.WriteAllText(md, $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {(options.Quick ? "quick" : "full")} mode, {options.Runs} runs per figure, {total.Elapsed.TotalSeconds:0} s.\n" +
-        $"Machine: {Machine.Describe(scratch.Folder)}\n\n" + Table.Render(rows, markdown: true));
+        $"Machine: {Machine.Describe(scratch.Folder)}\nqueuectl: {Paths.InstallSummary}\n\n" + Table.Render(rows, markdown: true));
     Console.WriteLine($"markdown table written to {md}");
 }
 return 0;

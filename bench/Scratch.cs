@@ -53,8 +53,43 @@ internal static class Paths
     public const string Configuration = "Release";
 #endif
 
-    /// <summary>The queuectl built with the same configuration as the bench: (file, leading arguments).</summary>
-    public static (string File, string[] Prefix)? Queuectl()
+    /// <summary>
+    /// The queuectl every row that starts a queuectl process runs: the one ./install.sh put in the
+    /// scratch folder (what users run), else the one built beside the bench.
+    /// </summary>
+    public static (string File, string[] Prefix)? Queuectl() => Installed ?? Built();
+
+    /// <summary>queuectl as ./install.sh installed it for this run (see <see cref="Install"/>); null before, or when it failed.</summary>
+    public static (string File, string[] Prefix)? Installed { get; private set; }
+
+    /// <summary>What install.sh said it installed ("net10.0, ReadyToRun"), or why it could not.</summary>
+    public static string InstallSummary { get; private set; } = "not installed";
+
+    /// <summary>Runs ./install.sh --prefix SCRATCH/install once per bench run (POSIX only).</summary>
+    public static void Install(Scratch scratch)
+    {
+        if (Installed is not null || OperatingSystem.IsWindows()) return;
+        var prefix = scratch.File("install");
+        var info = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(RepoRoot, "install.sh"), "--prefix", prefix }) info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        var exe = Path.Combine(prefix, "bin", "queuectl");
+        if (process.ExitCode == 0 && System.IO.File.Exists(exe))
+        {
+            Installed = (exe, []);
+            // "installed queuectl (net10.0, ReadyToRun) in ..." -> "net10.0, ReadyToRun"
+            var line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith("installed queuectl (", StringComparison.Ordinal)) ?? "";
+            InstallSummary = line.Length > 0 ? line[(line.IndexOf('(') + 1)..line.IndexOf(')')] : "installed";
+        }
+        else
+            InstallSummary = $"install.sh failed ({process.ExitCode}): {stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()}";
+    }
+
+    /// <summary>The queuectl built with the same configuration as the bench (dotnet build: net8.0, no ReadyToRun).</summary>
+    public static (string File, string[] Prefix)? Built()
     {
         var bin = Path.Combine(RepoRoot, "src", "QueueCtl.Cli", "bin", Configuration);
         if (!Directory.Exists(bin)) return null;
