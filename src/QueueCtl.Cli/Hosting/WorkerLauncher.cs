@@ -21,7 +21,7 @@ internal static class WorkerLauncher
         var host = Environment.ProcessPath ?? "dotnet";
         var name = Path.GetFileNameWithoutExtension(host);
         return name.Equals("dotnet", StringComparison.OrdinalIgnoreCase)
-            ? (host, [typeof(WorkerLauncher).Assembly.Location])
+            ? (host, [Path.Combine(AppContext.BaseDirectory, "queuectl.dll")]) // not Assembly.Location: empty when compiled natively
             : (host, []);
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using QueueCtl.Core.Config;
 using QueueCtl.Core.Jobs;
 using QueueCtl.Core.Status;
@@ -16,15 +17,18 @@ namespace QueueCtl.Cli.Output;
 /// </summary>
 internal static class JsonOutput
 {
-    private static readonly JsonSerializerOptions Options = new()
+    // Source-generated (JsonShapes below): no reflection, so a natively compiled queuectl writes the same JSON.
+    private static readonly JsonShapes Shapes = new(new JsonSerializerOptions
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new UtcTimeConverter() },
-    };
+    });
 
-    public static void Write<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
+    public static void Write<T>(T value) =>
+        Console.Out.WriteLine(JsonSerializer.Serialize(value, (JsonTypeInfo<T>)(Shapes.GetTypeInfo(typeof(T))
+            ?? throw new InvalidOperationException($"{typeof(T).Name} is not one of the JSON shapes; add it to JsonShapes."))));
 
     public static JobJson Job(QueueJob job, bool withOutput = false, IReadOnlyList<JobAttempt>? attempts = null) => new(
         job.Id, job.Command, job.Shell.ToString().ToLowerInvariant(), job.Queue, job.Priority, JobLifecycle.StateName(job.State),
@@ -59,6 +63,20 @@ internal static class JsonOutput
             writer.WriteStringValue(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
     }
 }
+
+/// <summary>Every type written with --json (JsonOutput.Write); the test suite checks each shape's output.</summary>
+[JsonSerializable(typeof(JobJson))]
+[JsonSerializable(typeof(List<JobJson>))]
+[JsonSerializable(typeof(List<WorkerJson>))]
+[JsonSerializable(typeof(StatusJson))]
+[JsonSerializable(typeof(ConfigJson))]
+[JsonSerializable(typeof(List<ConfigJson>))]
+[JsonSerializable(typeof(EnqueueJson))]
+[JsonSerializable(typeof(List<StartedWorkerJson>))]
+[JsonSerializable(typeof(LogsJson))]
+[JsonSerializable(typeof(RestoredJson))]
+[JsonSerializable(typeof(StopWorkersJson))]
+internal sealed partial class JsonShapes : JsonSerializerContext;
 
 internal sealed record JobJson(
     string Id, string Command, string Shell, string Queue, int Priority, string State, int Attempts, int MaxRetries,

@@ -108,6 +108,6 @@ internal static class JobSpecValidator
             if (value is null || value.Contains('\0') || value.Length > JobLimits.MaxEnvironmentValueLength)
                 throw QueueException.Invalid("InvalidEnvironment", $"{label} sets environment variable {name} to a value that is missing, holds a NUL or is longer than {JobLimits.MaxEnvironmentValueLength} characters.", id);
         }
-        return System.Text.Json.JsonSerializer.Serialize(environment.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal));
+        return EnvironmentJson.Write(environment.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal));
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using QueueCtl.Core.Config;
 using QueueCtl.Core.Errors;
@@ -109,7 +108,7 @@ internal sealed partial class SqliteQueueStore : IQueueStore
 
     internal static IReadOnlyDictionary<string, string> ParseEnvironment(string? json) =>
         json is null ? QueueJob.EmptyEnvironment
-            : JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? (IReadOnlyDictionary<string, string>)QueueJob.EmptyEnvironment;
+            : EnvironmentJson.Read(json) ?? (IReadOnlyDictionary<string, string>)QueueJob.EmptyEnvironment;
 
     private const string JobColumns =
         "id, command, shell, queue, priority, state, attempts, max_retries, timeout_sec, run_at, next_run_at, " +
