@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # QueueCtl's whole test run: build with zero warnings, xunit (Core, CLI, processes, faults,
-# module surface), the PowerShell script checks, and Pester where pwsh exists.
+# module surface, install.sh), the CLI suites again against the queuectl install.sh installs,
+# the PowerShell script checks, and Pester where pwsh exists.
 # Results land in TestResults/; each suite prints its own summary.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -14,6 +15,17 @@ dotnet build QueueCtl.sln -c Release -nologo -v q || exit 1
 echo "== xunit"
 dotnet test QueueCtl.sln -c Release --no-build -nologo \
   --logger "trx;LogFilePrefix=xunit" --results-directory "$results" || status=1
+
+echo "== xunit again, CLI and worker-process suites, against queuectl as install.sh installs it"
+install_prefix=$(mktemp -d)
+trap 'rm -rf "$install_prefix"' EXIT
+if ./install.sh --prefix "$install_prefix"; then
+  QUEUECTL_TEST_EXECUTABLE="$install_prefix/bin/queuectl" dotnet test QueueCtl.sln -c Release --no-build -nologo \
+    --filter "FullyQualifiedName~QueueCtl.Tests.Cli|FullyQualifiedName~QueueCtl.Tests.Processes|FullyQualifiedName~QueueCtl.Tests.SmokeTests|FullyQualifiedName~SecureRandomTests" \
+    --logger "trx;LogFilePrefix=installed" --results-directory "$results" || status=1
+else
+  echo "install.sh failed: the installed queuectl was not tested"; status=1
+fi
 
 # The fault campaign's table (tests/QueueCtl.Tests/Faults): lost / run twice / integrity must all be 0.
 if [ -f "$results/fault-report.md" ]; then echo; cat "$results/fault-report.md"; fi

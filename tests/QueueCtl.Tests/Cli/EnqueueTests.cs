@@ -73,8 +73,8 @@ public class EnqueueTests
     {
         using var temp = new TempQueue();
         Directory.CreateDirectory(temp.File("sub"));
-        var startInfo = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = temp.Folder, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { RepoPaths.QueueCtlDll, "--db", temp.DatabasePath, "enqueue", "pwd", "--id", "rel", "--cwd", "sub" })
+        var startInfo = new System.Diagnostics.ProcessStartInfo(RepoPaths.QueueCtlCommand[0]) { WorkingDirectory = temp.Folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in RepoPaths.QueueCtlCommand.Skip(1).Concat(["--db", temp.DatabasePath, "enqueue", "pwd", "--id", "rel", "--cwd", "sub"]))
             startInfo.ArgumentList.Add(arg);
         using (var process = System.Diagnostics.Process.Start(startInfo)!)
         {

@@ -247,8 +247,8 @@ public class WorkerCommandTests
         Cli.Ok(temp, "enqueue", "--id", "ok", "echo fine");
         Cli.Ok(temp, "enqueue", "--id", "fails", "--max-retries", "0", "exit 5");
         // The paths go in as bash's positional parameters, so no quoting is needed.
-        var start = new ProcessStartInfo("/bin/bash", ["-c", "trap '' CHLD; exec dotnet \"$@\"", "bash",
-            RepoPaths.QueueCtlDll, "--db", temp.DatabasePath, "worker", "start", "--once"])
+        var start = new ProcessStartInfo("/bin/bash", ["-c", "trap '' CHLD; exec \"$@\"", "bash",
+            .. RepoPaths.QueueCtlCommand, "--db", temp.DatabasePath, "worker", "start", "--once"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -77,10 +77,11 @@ public sealed class HostileInputTests(ITestOutputHelper output)
 
     private static CliResult RunWithStdinFile(string input, string database, TimeSpan timeout)
     {
-        var quoted = $"exec dotnet '{RepoPaths.QueueCtlDll}' enqueue --file - --db '{database}' < '{input}'";
+        // The input file is sh's $1, the command line the rest: nothing to quote by hand.
         var startInfo = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        startInfo.ArgumentList.Add("-c");
-        startInfo.ArgumentList.Add(quoted);
+        foreach (var arg in new[] { "-c", "input=$1; shift; exec \"$@\" < \"$input\"", "sh", input }
+                     .Concat(RepoPaths.QueueCtlCommand).Concat(["enqueue", "--file", "-", "--db", database]))
+            startInfo.ArgumentList.Add(arg);
         startInfo.Environment.Remove("QUEUECTL_DB");
         using var process = System.Diagnostics.Process.Start(startInfo)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -10,49 +10,62 @@ namespace QueueCtl.Tests.Install;
 public class InstallScriptTests
 {
     [Fact]
-    public void Installs_a_precompiled_queuectl_that_runs_and_replaces_it_on_a_second_install()
+    public void Installs_a_native_queuectl_that_runs_then_replaces_it_with_a_framework_dependent_one()
     {
         using var temp = new TempQueue();
         var assets = Path.Combine(RepoPaths.Root, "src", "QueueCtl.Cli", "obj", "project.assets.json");
         var assetsBefore = Hash(assets);
 
-        // A relative prefix is relative to where the script was run, not to the repository.
+        // Default: native code. A relative prefix is relative to where the script was run, not to the repository.
         var first = RunInstall(temp.Folder, "--prefix", "home");
         Assert.True(first.ExitCode == 0, first.ToString());
         var prefix = Path.Combine(temp.Folder, "home");
         var lib = Path.Combine(prefix, "lib", "queuectl");
-        var line = first.StdOut.Split('\n').Single(l => l.StartsWith("installed queuectl (", StringComparison.Ordinal));
-        Assert.Equal($"installed queuectl ({NewestFramework()}, ReadyToRun) in {lib}", line);
+        Assert.Equal($"installed queuectl (native, {NewestFramework()}) in {lib}", InstalledLine(first));
+        var program = File.ReadAllBytes(Path.Combine(lib, "queuectl"));
+        Assert.Equal("\u007fELF"u8.ToArray(), program[..4]);
+        Assert.False(File.Exists(Path.Combine(lib, "queuectl.dll")), "a native install should not need queuectl.dll");
 
-        // What the line claims: built for that runtime, with precompiled code in our own assemblies.
+        // The command on PATH is a link into lib/, and it works: JSON in, JSON out, a job run by its worker.
+        var command = Path.Combine(prefix, "bin", "queuectl");
+        Assert.Equal(Path.Combine("..", "lib", "queuectl", "queuectl"), new FileInfo(command).LinkTarget);
+        var db = temp.File("q.db");
+        var enqueue = Run(command, temp.Folder, "enqueue", """{"id":"from-install","command":"echo native $GREETING","environment":{"GREETING":"hi"}}""", "--db", db);
+        Assert.True(enqueue.ExitCode == 0, enqueue.ToString());
+        var work = Run(command, temp.Folder, "worker", "run", "--once", "--db", db);
+        Assert.True(work.ExitCode == 0, work.ToString());
+        var show = Run(command, temp.Folder, "show", "from-install", "--json", "--db", db);
+        Assert.True(show.ExitCode == 0, show.ToString());
+        using (var job = JsonDocument.Parse(show.StdOut))
+        {
+            Assert.Equal("completed", job.RootElement.GetProperty("state").GetString());
+            Assert.Equal("hi", job.RootElement.GetProperty("environment").GetProperty("GREETING").GetString());
+            Assert.Equal("native hi\n", job.RootElement.GetProperty("output").GetString());
+        }
+
+        // A second install replaces the first as a whole; --framework-dependent builds ReadyToRun for the newest runtime.
+        var stray = Path.Combine(lib, "left-from-before.txt");
+        File.WriteAllText(stray, "old");
+        var second = RunInstall(temp.Folder, "--prefix", prefix, "--framework-dependent");
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Equal($"installed queuectl (ReadyToRun, {NewestFramework()}) in {lib}", InstalledLine(second));
+        Assert.False(File.Exists(stray), "the old install folder was merged into, not replaced");
+        Assert.False(Directory.Exists(lib + ".old") || Directory.Exists(lib + ".new"), "a temporary install folder was left behind");
         using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(lib, "queuectl.runtimeconfig.json"))))
             Assert.Equal(NewestFramework(), config.RootElement.GetProperty("runtimeOptions").GetProperty("tfm").GetString());
         foreach (var assembly in new[] { "queuectl.dll", "QueueCtl.Core.dll" })
             Assert.True(IsReadyToRun(Path.Combine(lib, assembly)), $"{assembly} has no ReadyToRun code");
-
-        // The command on PATH is a link into lib/, and it works.
-        var command = Path.Combine(prefix, "bin", "queuectl");
-        Assert.Equal(Path.Combine("..", "lib", "queuectl", "queuectl"), new FileInfo(command).LinkTarget);
-        var db = temp.File("q.db");
-        var enqueue = Run(command, temp.Folder, "enqueue", "echo installed", "--id", "from-install", "--db", db);
-        Assert.True(enqueue.ExitCode == 0, enqueue.ToString());
         var list = Run(command, temp.Folder, "list", "--json", "--db", db);
         Assert.True(list.ExitCode == 0, list.ToString());
         using (var jobs = JsonDocument.Parse(list.StdOut))
             Assert.Equal("from-install", jobs.RootElement.EnumerateArray().Single().GetProperty("id").GetString());
 
-        // A second install replaces the first as a whole: nothing of the old folder survives.
-        var stray = Path.Combine(lib, "left-from-before.txt");
-        File.WriteAllText(stray, "old");
-        var second = RunInstall(temp.Folder, "--prefix", prefix);
-        Assert.True(second.ExitCode == 0, second.ToString());
-        Assert.False(File.Exists(stray), "the old install folder was merged into, not replaced");
-        Assert.False(Directory.Exists(lib + ".old") || Directory.Exists(lib + ".new"), "a temporary install folder was left behind");
-        Assert.Equal(0, Run(command, temp.Folder, "--version").ExitCode);
-
         // It built away from the source tree: the developer's restore state is untouched.
         Assert.Equal(assetsBefore, Hash(assets));
     }
+
+    private static string InstalledLine(CliResult result) =>
+        result.StdOut.Split('\n').Single(l => l.StartsWith("installed queuectl (", StringComparison.Ordinal));
 
     [Theory]
     [InlineData(new[] { "--framework", "net7.0" }, "queuectl needs .NET 8 or later; 'net7.0' is older")]

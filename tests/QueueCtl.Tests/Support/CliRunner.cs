@@ -33,7 +33,7 @@ public static class CliRunner
     /// <summary>Starts queuectl without waiting (workers); the caller owns the process.</summary>
     public static Process Start(IEnumerable<string> args, IDictionary<string, string?>? environment = null, bool redirectInput = false)
     {
-        var startInfo = new ProcessStartInfo("dotnet")
+        var startInfo = new ProcessStartInfo(RepoPaths.QueueCtlCommand[0])
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
@@ -42,7 +42,7 @@ public static class CliRunner
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        startInfo.ArgumentList.Add(RepoPaths.QueueCtlDll);
+        foreach (var arg in RepoPaths.QueueCtlCommand.Skip(1)) startInfo.ArgumentList.Add(arg);
         foreach (var arg in args) startInfo.ArgumentList.Add(arg);
         startInfo.Environment.Remove("QUEUECTL_DB");
         if (environment is not null)

@@ -14,6 +14,14 @@ public static class RepoPaths
     /// <summary>queuectl.dll as built beside these tests (run it with `dotnet`).</summary>
     public static string QueueCtlDll { get; } = Path.Combine(Root, "src", "QueueCtl.Cli", "bin", Configuration, "net8.0", "queuectl.dll");
 
+    /// <summary>
+    /// The queuectl the tests run, as a command line: the built queuectl.dll through dotnet, or the
+    /// executable named by QUEUECTL_TEST_EXECUTABLE (test.sh points it at the queuectl install.sh
+    /// made, so the CLI suites also test what users run).
+    /// </summary>
+    public static IReadOnlyList<string> QueueCtlCommand { get; } =
+        Environment.GetEnvironmentVariable("QUEUECTL_TEST_EXECUTABLE") is { Length: > 0 } installed ? [installed] : ["dotnet", QueueCtlDll];
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
