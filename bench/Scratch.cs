@@ -62,7 +62,7 @@ internal static class Paths
     /// <summary>queuectl as ./install.sh installed it for this run (see <see cref="Install"/>); null before, or when it failed.</summary>
     public static (string File, string[] Prefix)? Installed { get; private set; }
 
-    /// <summary>What install.sh said it installed ("net10.0, ReadyToRun"), or why it could not.</summary>
+    /// <summary>What install.sh said it installed ("native, net10.0"), or why it could not.</summary>
     public static string InstallSummary { get; private set; } = "not installed";
 
     /// <summary>Runs ./install.sh --prefix SCRATCH/install once per bench run (POSIX only).</summary>
@@ -80,7 +80,7 @@ internal static class Paths
         if (process.ExitCode == 0 && System.IO.File.Exists(exe))
         {
             Installed = (exe, []);
-            // "installed queuectl (net10.0, ReadyToRun) in ..." -> "net10.0, ReadyToRun"
+            // "installed queuectl (native, net10.0) in ..." -> "native, net10.0"
             var line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith("installed queuectl (", StringComparison.Ordinal)) ?? "";
             InstallSummary = line.Length > 0 ? line[(line.IndexOf('(') + 1)..line.IndexOf(')')] : "installed";
         }

@@ -36,7 +36,7 @@ internal static class Suite
         Task<Sample?> Add(Row template, Func<Task<Sample>> measure) => Try(template, measure, rows.Add);
         Task<Sample?> AddSync(Row template, Func<Sample> measure) => Try(template, () => Task.FromResult(measure()), rows.Add);
 
-        // Rows that start queuectl run it as users install it (install.sh: ReadyToRun for this runtime).
+        // Rows that start queuectl run it as users install it (install.sh: native code by default).
         if (o.Wants("cli") || o.Wants("enqueue") || o.Wants("shell") || o.Wants("idle"))
         {
             Say("installing queuectl with install.sh");
