@@ -64,6 +64,37 @@ public class InstallScriptTests
         Assert.Equal(assetsBefore, Hash(assets));
     }
 
+    [Fact]
+    public void Without_a_C_toolchain_it_says_so_and_installs_a_ReadyToRun_queuectl_instead()
+    {
+        using var temp = new TempQueue();
+        var path = PathWithoutCompilers(temp.File("tools"));
+        var result = RunInstall(temp.Folder, new Dictionary<string, string> { ["PATH"] = path }, "--prefix", "home");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("install.sh: could not compile queuectl to native code", result.StdErr);
+        var lib = Path.Combine(temp.Folder, "home", "lib", "queuectl");
+        Assert.Equal($"installed queuectl (ReadyToRun, {NewestFramework()}) in {lib}", InstalledLine(result));
+        Assert.True(IsReadyToRun(Path.Combine(lib, "queuectl.dll")), "queuectl.dll has no ReadyToRun code");
+        var version = Run(Path.Combine(temp.Folder, "home", "bin", "queuectl"), temp.Folder, "--version");
+        Assert.True(version.ExitCode == 0, version.ToString());
+    }
+
+    /// <summary>A PATH folder of links to every program on this PATH but the C compilers Native AOT links with.</summary>
+    private static string PathWithoutCompilers(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var compiler = new System.Text.RegularExpressions.Regex(@"^(.*-)?(gcc|cc|clang|g\+\+|c\+\+)(-[0-9.]+)?$");
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Where(Directory.Exists))
+            foreach (var program in Directory.GetFiles(dir))
+            {
+                var name = Path.GetFileName(program);
+                var link = Path.Combine(folder, name);
+                if (!compiler.IsMatch(name) && !File.Exists(link)) File.CreateSymbolicLink(link, program);
+            }
+        Assert.False(File.Exists(Path.Combine(folder, "gcc")) || File.Exists(Path.Combine(folder, "cc")));
+        return folder;
+    }
+
     private static string InstalledLine(CliResult result) =>
         result.StdOut.Split('\n').Single(l => l.StartsWith("installed queuectl (", StringComparison.Ordinal));
 
@@ -99,14 +130,19 @@ public class InstallScriptTests
 
     private static string Hash(string file) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file)));
 
-    private static CliResult RunInstall(string workingDirectory, params string[] args) =>
-        Run("bash", workingDirectory, [Path.Combine(RepoPaths.Root, "install.sh"), .. args]);
+    private static CliResult RunInstall(string workingDirectory, params string[] args) => RunInstall(workingDirectory, null, args);
 
-    private static CliResult Run(string file, string workingDirectory, params string[] args)
+    private static CliResult RunInstall(string workingDirectory, Dictionary<string, string>? environment, params string[] args) =>
+        Run("bash", workingDirectory, environment, [Path.Combine(RepoPaths.Root, "install.sh"), .. args]);
+
+    private static CliResult Run(string file, string workingDirectory, params string[] args) => Run(file, workingDirectory, null, args);
+
+    private static CliResult Run(string file, string workingDirectory, Dictionary<string, string>? environment, params string[] args)
     {
         var info = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment.Remove("QUEUECTL_DB");
+        foreach (var (name, value) in environment ?? []) info.Environment[name] = value;
         using var process = Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEnd();
