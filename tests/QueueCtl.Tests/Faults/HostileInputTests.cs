@@ -84,11 +84,7 @@ public sealed class HostileInputTests(ITestOutputHelper output)
             startInfo.ArgumentList.Add(arg);
         startInfo.Environment.Remove("QUEUECTL_DB");
         using var process = System.Diagnostics.Process.Start(startInfo)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout)) { process.Kill(true); throw new TimeoutException("queuectl enqueue --file - hung"); }
-        process.WaitForExit();
-        return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
+        return CliRunner.Collect(process, null, timeout, "queuectl enqueue --file -");
     }
 
     /// <summary>Every row of every table, as text: equal dumps mean nothing changed.</summary>

@@ -144,13 +144,6 @@ public class InstallScriptTests
         info.Environment.Remove("QUEUECTL_DB");
         foreach (var (name, value) in environment ?? []) info.Environment[name] = value;
         using var process = Process.Start(info)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in 5 minutes");
-        }
-        return new CliResult(process.ExitCode, stdout, stderr.Result);
+        return CliRunner.Collect(process, null, TimeSpan.FromMinutes(5), $"{file} {string.Join(' ', args)}");
     }
 }

@@ -17,14 +17,26 @@ public static class CliRunner
     public static CliResult Run(string? stdin, IDictionary<string, string?>? environment, TimeSpan timeout, params string[] args)
     {
         using var process = Start(args, environment, redirectInput: true);
+        return Collect(process, stdin, timeout, $"queuectl {string.Join(' ', args)}");
+    }
+
+    /// <summary>
+    /// Runs a started process (stdout and stderr redirected) to its end: writes <paramref name="stdin"/>
+    /// if its input is redirected, collects both outputs, and kills its tree if it outlives the timeout.
+    /// </summary>
+    public static CliResult Collect(Process process, string? stdin, TimeSpan timeout, string what)
+    {
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null) process.StandardInput.Write(stdin);
-        process.StandardInput.Close();
+        if (process.StartInfo.RedirectStandardInput)
+        {
+            if (stdin is not null) process.StandardInput.Write(stdin);
+            process.StandardInput.Close();
+        }
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"queuectl {string.Join(' ', args)} did not finish within {timeout}");
+            throw new TimeoutException($"{what} did not finish within {timeout}");
         }
         process.WaitForExit();
         return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
