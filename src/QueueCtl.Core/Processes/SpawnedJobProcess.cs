@@ -39,8 +39,16 @@ internal sealed class SpawnedJobProcess : JobProcess
     public static JobProcess Start(JobLaunch launch)
     {
         var environment = MergedEnvironment(launch.Environment);
-        var program = FindProgram(launch.Argv[0], environment, launch.WorkingDirectory);
         var block = Flatten(environment);
+        // A plain shell command starts its program directly. Whatever goes wrong then (not found,
+        // not executable, no #! line) is left to sh, which reports it the way users know it.
+        if (launch.ShellCommand is { } line && PlainCommand.Words(line, environment) is { } words
+            && (environment.ContainsKey("PATH") || words[0].Contains('/')) // without a PATH, sh's own default applies
+            && Lookup(words[0], environment, launch.WorkingDirectory, out _) is { } direct
+            && PosixSpawn.Spawn(direct, words, block, launch.WorkingDirectory, out var directPid, out var directFd) == 0)
+            return new SpawnedJobProcess(directPid, directFd);
+
+        var program = FindProgram(launch.Argv[0], environment, launch.WorkingDirectory);
         var error = PosixSpawn.Spawn(program, launch.Argv, block, launch.WorkingDirectory, out var pid, out var outputFd);
         if (error == PosixSpawn.ENOEXEC)
         {
@@ -85,10 +93,18 @@ internal sealed class SpawnedJobProcess : JobProcess
     /// </summary>
     private static string FindProgram(string name, Dictionary<string, string> environment, string? folder)
     {
-        if (name.Contains('/')) return name;
         if (name.Length == 0) throw new JobStartException("cannot start: the command is empty");
+        return Lookup(name, environment, folder, out var notExecutable) ?? throw new JobStartException(notExecutable is not null
+            ? $"cannot start '{name}': {notExecutable} is not executable"
+            : $"cannot start '{name}': command not found in PATH");
+    }
+
+    /// <summary>The program a name starts, or null (and the first match that is not executable, if any).</summary>
+    private static string? Lookup(string name, Dictionary<string, string> environment, string? folder, out string? notExecutable)
+    {
+        notExecutable = null;
+        if (name.Contains('/')) return name;
         var path = environment.GetValueOrDefault("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
-        string? notExecutable = null;
         var start = Path.GetFullPath(folder ?? "."); // relative PATH entries are relative to where the job runs
         foreach (var entry in path.Split(':'))
         {
@@ -96,8 +112,6 @@ internal sealed class SpawnedJobProcess : JobProcess
             if (PosixSpawn.IsExecutableFile(candidate)) return candidate;
             if (File.Exists(candidate)) notExecutable ??= candidate;
         }
-        throw new JobStartException(notExecutable is not null
-            ? $"cannot start '{name}': {notExecutable} is not executable"
-            : $"cannot start '{name}': command not found in PATH");
+        return null;
     }
 }

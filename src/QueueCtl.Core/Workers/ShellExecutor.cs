@@ -107,6 +107,9 @@ public sealed class ShellExecutor : IJobExecutor
             ["QUEUECTL_ATTEMPT"] = job.Attempt.ToString(CultureInfo.InvariantCulture),
             ["QUEUECTL_QUEUE"] = job.Queue,
         };
-        return new JobLaunch(argv, job.WorkingDirectory, environment, raw);
+        // A shell started in the folder would set PWD to it; a program started without one must find it too.
+        if (job.WorkingDirectory is { } folder && !OperatingSystem.IsWindows() && Path.IsPathRooted(folder))
+            environment.TryAdd("PWD", folder);
+        return new JobLaunch(argv, job.WorkingDirectory, environment, raw, job.Shell == JobShell.Sh ? job.Command : null);
     }
 }

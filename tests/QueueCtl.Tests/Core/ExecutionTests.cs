@@ -224,6 +224,33 @@ public abstract class ExecutionTests
     }
 
     [Fact]
+    public async Task A_plain_command_behaves_as_it_does_under_sh()
+    {
+        using var temp = new TempQueue();
+        // Whichever way it starts (directly or through sh): same failures, same exit codes, same folder.
+        var missing = await Run(Job("no-such-tool-anywhere --flag"));
+        Assert.Equal(127, missing.ExitCode);
+        Assert.Equal("exit code 127: command not found", missing.Error);
+        Assert.Contains("no-such-tool-anywhere", missing.Output);
+
+        var locked = await Run(Job(WriteScript(temp.File("locked.sh"), "#!/bin/sh\necho ran\n", executable: false)));
+        Assert.Equal(126, locked.ExitCode);
+        Assert.DoesNotContain("ran", locked.Output);
+
+        var bare = await Run(Job(WriteScript(temp.File("bare-script"), "echo \"bare $1\"\n") + " ok"));
+        Assert.Equal(AttemptOutcome.Succeeded, bare.Outcome);
+        Assert.Equal("bare ok\n", bare.Output);
+
+        var folder = await Run(Job("printenv PWD", folder: temp.Folder));
+        Assert.Equal(temp.Folder + "\n", folder.Output);
+
+        var exit = await Run(Job("sh -c 'exit 4'"));
+        Assert.Equal(4, exit.ExitCode);
+        var timedOut = await Run(Job("sleep 30", timeoutSec: 1));
+        Assert.Equal(AttemptOutcome.TimedOut, timedOut.Outcome);
+    }
+
+    [Fact]
     public async Task The_command_leads_a_process_group_of_its_own_and_reads_an_empty_stdin()
     {
         // /proc/self/stat: pid (comm) state ppid pgrp session ...
@@ -244,6 +271,20 @@ public sealed class SpawnedExecutionTests : ExecutionTests
     [Fact]
     public void Spawning_is_what_jobs_use_on_this_machine() =>
         Assert.Equal(typeof(SpawnedJobProcess).GetMethod(nameof(SpawnedJobProcess.Start)), JobProcess.DefaultStarter.Method);
+
+    [Fact]
+    public async Task A_plain_command_starts_without_a_shell_and_anything_else_with_one()
+    {
+        // /proc/self/stat: pid (comm) state ppid pgrp session. Started directly, cat leads its own
+        // session; under sh it would be sh's child, in sh's session.
+        var plain = (await Run(Job("cat /proc/self/stat"))).Output!.Split(' ');
+        Assert.Equal("(cat)", plain[1]);
+        Assert.Equal(plain[0], plain[5]);
+
+        var shelled = (await Run(Job("cat /proc/self/stat; true"))).Output!.Split(' ');
+        Assert.Equal("(cat)", shelled[1]);
+        Assert.NotEqual(shelled[0], shelled[5]);
+    }
 
     [Fact]
     public async Task Stdout_and_stderr_keep_their_order()
