@@ -8,11 +8,14 @@ internal abstract class JobProcess : IDisposable
     /// <summary>Whether the command leads a process group of its own, so the group can be signalled as a whole.</summary>
     public abstract bool LeadsGroup { get; }
 
-    /// <summary>The streams its output arrives on (stdout and stderr, or one pipe carrying both).</summary>
-    public abstract IReadOnlyList<Stream> Outputs { get; }
-
-    /// <summary>Completes when the command has exited: its exit code (128 + n when signal n ended it), or null when the status was lost.</summary>
+    /// <summary>
+    /// Completes when the command has exited: its exit code (128 + n when signal n ended it), or
+    /// null when the status was lost. By then what it left running in its process group has been killed.
+    /// </summary>
     public abstract Task<int?> Exited { get; }
+
+    /// <summary>Completes when its output (copied into the tail it was started with) has ended, or was given up on after its exit.</summary>
+    public abstract Task OutputEnded { get; }
 
     /// <summary>Kills the command and whatever it started, now.</summary>
     public abstract void KillTree();
@@ -20,6 +23,6 @@ internal abstract class JobProcess : IDisposable
     public abstract void Dispose();
 
     /// <summary>The best way to start jobs here: posix_spawn on Linux, System.Diagnostics.Process elsewhere.</summary>
-    public static Func<JobLaunch, JobProcess> DefaultStarter { get; } =
+    public static Func<JobLaunch, OutputTail, JobProcess> DefaultStarter { get; } =
         SpawnedJobProcess.Supported ? SpawnedJobProcess.Start : ManagedJobProcess.Start;
 }

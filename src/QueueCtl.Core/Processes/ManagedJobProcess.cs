@@ -16,19 +16,19 @@ internal sealed class ManagedJobProcess : JobProcess
 
     private readonly Process _process;
 
-    private ManagedJobProcess(Process process)
+    private ManagedJobProcess(Process process, OutputTail tail)
     {
         _process = process;
-        Outputs = [process.StandardOutput.BaseStream, process.StandardError.BaseStream];
+        OutputEnded = Task.WhenAll(tail.PumpAsync(process.StandardOutput.BaseStream), tail.PumpAsync(process.StandardError.BaseStream));
         Exited = WaitAsync(process);
     }
 
     public override int Id => _process.Id;
     public override bool LeadsGroup => Setsid is not null;
-    public override IReadOnlyList<Stream> Outputs { get; }
     public override Task<int?> Exited { get; }
+    public override Task OutputEnded { get; }
 
-    public static JobProcess Start(JobLaunch launch)
+    public static JobProcess Start(JobLaunch launch, OutputTail tail)
     {
         var process = new Process { StartInfo = BuildStartInfo(launch) };
         try
@@ -41,12 +41,13 @@ internal sealed class ManagedJobProcess : JobProcess
             throw new JobStartException($"cannot start '{launch.Argv[0]}': {e.Message}");
         }
         try { process.StandardInput.Close(); } catch (IOException) { /* it exited already */ }
-        return new ManagedJobProcess(process);
+        return new ManagedJobProcess(process, tail);
     }
 
-    private static async Task<int?> WaitAsync(Process process)
+    private async Task<int?> WaitAsync(Process process)
     {
         await process.WaitForExitAsync().ConfigureAwait(false);
+        if (LeadsGroup) ProcessTools.SignalGroup(process.Id, ProcessTools.SigKill); // what it left behind
         return process.ExitCode;
     }
 

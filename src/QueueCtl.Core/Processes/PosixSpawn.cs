@@ -88,6 +88,73 @@ internal static partial class PosixSpawn
         }
     }
 
+    /// <summary>Reaps the child if it has exited: true and its exit code (null if it was reaped elsewhere), or false while it runs.</summary>
+    public static bool TryReap(int pid, out int? exitCode)
+    {
+        exitCode = null;
+        while (true)
+        {
+            var reaped = waitpid(pid, out var status, 1 /* WNOHANG */);
+            if (reaped == 0) return false;
+            if (reaped == pid)
+            {
+                var signal = status & 0x7f;
+                exitCode = signal == 0 ? (status >> 8) & 0xff : 128 + signal;
+                return true;
+            }
+            if (Marshal.GetLastPInvokeError() != EINTR) return true; // ECHILD: someone else collected it
+        }
+    }
+
+    /// <summary>Whether the child has exited (or is gone), without reaping it: its pid stays reserved until TryReap.</summary>
+    public static bool HasExited(int pid)
+    {
+        Span<byte> info = stackalloc byte[128]; // siginfo_t; si_pid stays 0 while the child runs
+        info.Clear();
+        while (true)
+        {
+            if (waitid(1 /* P_PID */, pid, info, 4 | 1 | 0x01000000 /* WEXITED | WNOHANG | WNOWAIT */) == 0)
+                return MemoryMarshal.Read<int>(info[(IntPtr.Size == 8 ? 16 : 12)..]) != 0; // si_pid: after signo, errno, code (and padding on 64-bit)
+            if (Marshal.GetLastPInvokeError() != EINTR) return true; // ECHILD: nothing left to wait for
+        }
+    }
+
+    /// <summary>A pidfd for the child (Linux 5.3+), readable once it has exited; -1 where the kernel has none.</summary>
+    public static int OpenPidFd(int pid) => (int)syscall(434 /* pidfd_open, the same number on every architecture */, pid, 0);
+
+    /// <summary>
+    /// Waits until one of <paramref name="fds"/> is readable, hung up or in error, or
+    /// <paramref name="timeoutMs"/> passed (-1: no limit). Fills each entry's returned events.
+    /// </summary>
+    public static void Poll(Span<PollFd> fds, int timeoutMs)
+    {
+        if (poll(fds, (nuint)fds.Length, timeoutMs) < 0 && Marshal.GetLastPInvokeError() is var errno && errno != EINTR)
+            throw new IOException($"poll failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+    }
+
+    /// <summary>Reads what is there (blocking only if nothing is): the byte count, 0 at the end, or -1 on an error.</summary>
+    public static int Read(int fd, Span<byte> buffer)
+    {
+        while (true)
+        {
+            var read = (int)read_(fd, buffer, (nuint)buffer.Length);
+            if (read >= 0 || Marshal.GetLastPInvokeError() != EINTR) return read;
+        }
+    }
+
+    public static void Close(int fd) => close(fd);
+
+    /// <summary>struct pollfd.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Returned;
+    }
+
+    public const short PollIn = 0x1, PollErr = 0x8, PollHup = 0x10, PollNval = 0x20;
+
     /// <summary>Whether a file exists, is not a folder, and this process may execute it.</summary>
     public static bool IsExecutableFile(string path) => access(path, 1 /* X_OK */) == 0 && !Directory.Exists(path);
 
@@ -132,6 +199,10 @@ internal static partial class PosixSpawn
     [LibraryImport("libc")] private static partial int posix_spawn_file_actions_destroy(IntPtr actions);
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)] private static partial int posix_spawn(out int pid, string path, IntPtr actions, IntPtr attr, IntPtr argv, IntPtr envp);
     [LibraryImport("libc", SetLastError = true)] private static partial int waitpid(int pid, out int status, int options);
+    [LibraryImport("libc", SetLastError = true)] private static partial int waitid(int idType, int id, Span<byte> info, int options);
+    [LibraryImport("libc", SetLastError = true)] private static partial nint syscall(nint number, nint arg1, nint arg2);
+    [LibraryImport("libc", SetLastError = true)] private static partial int poll(Span<PollFd> fds, nuint count, int timeoutMs);
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)] private static partial nint read_(int fd, Span<byte> buffer, nuint count);
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)] private static partial int access(string path, int mode);
     [LibraryImport("libc")] private static partial int sigaction(int signal, IntPtr action, Span<byte> oldAction);
     [LibraryImport("libc")] private static partial nint signal(int signal, nint handler);

@@ -1,42 +1,43 @@
 using System.Collections;
-using System.IO.Pipes;
 using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
 
 namespace QueueCtl.Core.Processes;
 
 /// <summary>
 /// A job command started with posix_spawn (Linux): one exec, in a session and process group of
 /// its own, stdout and stderr interleaved on one pipe. About twice the start rate of
-/// Process.Start through setsid(1), which execs twice. Its exit is collected by a thread blocked in
-/// waitpid for it (<see cref="ExitWaiters"/>); .NET's own SIGCHLD handling only reaps the children
+/// Process.Start through setsid(1), which execs twice. A watcher thread reads its output and
+/// reaps it (<see cref="ChildWatchers"/>); .NET's own SIGCHLD handling only reaps the children
 /// Process started, so nothing else takes the status first.
 /// </summary>
 internal sealed class SpawnedJobProcess : JobProcess
 {
-    private readonly Stream _output;
+    private readonly ChildWatch _watch;
 
     static SpawnedJobProcess()
     {
         if (Supported) PosixSpawn.UnignoreChildSignal();
     }
 
-    private SpawnedJobProcess(int pid, int outputFd)
+    private SpawnedJobProcess(int pid, int outputFd, OutputTail tail, bool usePidFd)
     {
         Id = pid;
-        _output = new AnonymousPipeClientStream(PipeDirection.In, new SafePipeHandle(outputFd, ownsHandle: true));
-        Outputs = [_output];
-        Exited = ExitWaiters.WaitForExitAsync(pid);
+        _watch = ChildWatchers.Watch(pid, outputFd, tail, usePidFd);
     }
 
     public static bool Supported => PosixSpawn.Supported;
 
     public override int Id { get; }
     public override bool LeadsGroup => true;
-    public override IReadOnlyList<Stream> Outputs { get; }
-    public override Task<int?> Exited { get; }
+    public override Task<int?> Exited => _watch.Exited;
+    public override Task OutputEnded => _watch.OutputEnded;
 
-    public static JobProcess Start(JobLaunch launch)
+    public static JobProcess Start(JobLaunch launch, OutputTail tail) => Start(launch, tail, usePidFd: true);
+
+    /// <summary>Starts a command and watches it as on a kernel without pidfds (before Linux 5.3): for tests of that path.</summary>
+    internal static JobProcess StartWithoutPidFd(JobLaunch launch, OutputTail tail) => Start(launch, tail, usePidFd: false);
+
+    private static JobProcess Start(JobLaunch launch, OutputTail tail, bool usePidFd)
     {
         var environment = MergedEnvironment(launch.Environment);
         var block = Flatten(environment);
@@ -46,7 +47,7 @@ internal sealed class SpawnedJobProcess : JobProcess
             && (environment.ContainsKey("PATH") || words[0].Contains('/')) // without a PATH, sh's own default applies
             && Lookup(words[0], environment, launch.WorkingDirectory, out _) is { } direct
             && PosixSpawn.Spawn(direct, words, block, launch.WorkingDirectory, out var directPid, out var directFd) == 0)
-            return new SpawnedJobProcess(directPid, directFd);
+            return new SpawnedJobProcess(directPid, directFd, tail, usePidFd);
 
         var program = FindProgram(launch.Argv[0], environment, launch.WorkingDirectory);
         var error = PosixSpawn.Spawn(program, launch.Argv, block, launch.WorkingDirectory, out var pid, out var outputFd);
@@ -60,7 +61,7 @@ internal sealed class SpawnedJobProcess : JobProcess
             var reason = error == PosixSpawn.EACCES ? "permission denied (is it executable?)" : Marshal.GetPInvokeErrorMessage(error);
             throw new JobStartException($"cannot start '{launch.Argv[0]}': {reason}");
         }
-        return new SpawnedJobProcess(pid, outputFd);
+        return new SpawnedJobProcess(pid, outputFd, tail, usePidFd);
     }
 
     public override void KillTree()
@@ -69,7 +70,7 @@ internal sealed class SpawnedJobProcess : JobProcess
         if (!Exited.IsCompleted) ProcessTools.Signal(Id, ProcessTools.SigKill); // it may have left its group
     }
 
-    public override void Dispose() => _output.Dispose();
+    public override void Dispose() { } // the watcher closes the pipe when it is done with it
 
     // The worker's environment with the job's variables over it.
     private static Dictionary<string, string> MergedEnvironment(IReadOnlyDictionary<string, string> changes)

@@ -13,9 +13,9 @@ public sealed class ShellExecutor : IJobExecutor
 {
     public static readonly ShellExecutor Instance = new(JobProcess.DefaultStarter);
 
-    private readonly Func<JobLaunch, JobProcess> _start;
+    private readonly Func<JobLaunch, OutputTail, JobProcess> _start;
 
-    internal ShellExecutor(Func<JobLaunch, JobProcess> start) => _start = start;
+    internal ShellExecutor(Func<JobLaunch, OutputTail, JobProcess> start) => _start = start;
 
     /// <summary>How long a command may take to go after SIGTERM before its group is killed.</summary>
     public static TimeSpan TermGrace { get; set; } = TimeSpan.FromSeconds(2);
@@ -25,36 +25,35 @@ public sealed class ShellExecutor : IJobExecutor
         if (job.WorkingDirectory is { } folder && !Directory.Exists(folder))
             return new AttemptResult(AttemptOutcome.Failed, null, $"cannot start: the working directory '{folder}' does not exist", null);
 
+        var tail = new OutputTail(context.OutputLimit);
         JobProcess process;
-        try { process = _start(BuildLaunch(job)); }
+        try { process = _start(BuildLaunch(job), tail); }
         catch (FormatException e) { return new AttemptResult(AttemptOutcome.Failed, null, $"cannot start: {e.Message}", null); }
         catch (JobStartException e) { return new AttemptResult(AttemptOutcome.Failed, null, e.Message, null); }
 
         using var owned = process;
         context.ProcessStarted(process.Id);
-        var tail = new OutputTail(context.OutputLimit);
-        var pumps = Task.WhenAll(process.Outputs.Select(tail.PumpAsync));
 
-        using var timeout = job.TimeoutSec > 0 ? new CancellationTokenSource(TimeSpan.FromSeconds(job.TimeoutSec)) : new CancellationTokenSource();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(abort, timeout.Token);
+        using var timeout = job.TimeoutSec > 0 ? new CancellationTokenSource(TimeSpan.FromSeconds(job.TimeoutSec)) : null;
+        using var stop = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(abort, timeout.Token);
         var ended = false;
         try
         {
-            await process.Exited.WaitAsync(stop.Token).ConfigureAwait(false);
+            await process.Exited.WaitAsync(stop?.Token ?? abort).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             ended = true;
             await EndTreeAsync(process).ConfigureAwait(false);
         }
-        if (!ended && process.LeadsGroup) ProcessTools.SignalGroup(process.Id, ProcessTools.SigKill); // leftovers of a finished job
 
-        // Background children may hold the pipes open; do not wait for them forever.
-        await Task.WhenAny(pumps, Task.Delay(TimeSpan.FromMilliseconds(ended ? 500 : 2000))).ConfigureAwait(false);
+        // Background children outside its group may hold the pipe open; do not wait for them forever.
+        if (!process.OutputEnded.IsCompleted)
+            await Task.WhenAny(process.OutputEnded, Task.Delay(TimeSpan.FromMilliseconds(ended ? 500 : 2000))).ConfigureAwait(false);
         var output = tail.Text();
         var exitCode = await process.Exited.ConfigureAwait(false);
 
-        if (timeout.IsCancellationRequested && !abort.IsCancellationRequested)
+        if (timeout is { IsCancellationRequested: true } && !abort.IsCancellationRequested)
             return new AttemptResult(AttemptOutcome.TimedOut, exitCode, $"timeout: still running after {job.TimeoutSec} s; its process tree was ended", output);
         if (ended)
             return new AttemptResult(AttemptOutcome.Failed, exitCode, "ended before it finished", output);

@@ -251,6 +251,41 @@ public abstract class ExecutionTests
     }
 
     [Fact]
+    public async Task Many_jobs_at_once_each_get_their_own_exit_code_and_output()
+    {
+        // Watchers are reused from job to job, and the code after one job's end runs on its
+        // watcher: no output or exit status may cross over to another job.
+        var runs = Enumerable.Range(0, 8).Select(loop => Task.Run(async () =>
+        {
+            for (var i = 0; i < 25; i++)
+            {
+                var id = $"job-{loop}-{i}";
+                var plain = await Run(Job("printenv QUEUECTL_JOB_ID", id: id));
+                Assert.Equal(AttemptOutcome.Succeeded, plain.Outcome);
+                Assert.Equal(id + "\n", plain.Output);
+                var shelled = await Run(Job($"echo {id}; exit {i % 7}", id: id));
+                Assert.Equal(i % 7, shelled.ExitCode ?? -1);
+                Assert.Equal(id + "\n", shelled.Output);
+            }
+        })).ToArray();
+        await Task.WhenAll(runs);
+    }
+
+    [Fact]
+    public async Task A_finished_command_whose_pipe_is_held_elsewhere_still_ends()
+    {
+        using var temp = new TempQueue();
+        var pidFile = temp.File("escaped");
+        // setsid takes the sleep out of the job's group, so nothing ends it; it keeps the pipe.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var result = await Run(Job($"echo before; setsid sleep 30 & echo $! > {pidFile}; echo after"));
+        Assert.Equal(AttemptOutcome.Succeeded, result.Outcome);
+        Assert.Equal("before\nafter\n", result.Output);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
+        if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var escaped)) ProcessTools.Signal(escaped, ProcessTools.SigKill);
+    }
+
+    [Fact]
     public async Task The_command_leads_a_process_group_of_its_own_and_reads_an_empty_stdin()
     {
         // /proc/self/stat: pid (comm) state ppid pgrp session ...
@@ -308,6 +343,12 @@ public sealed class SpawnedExecutionTests : ExecutionTests
             Assert.True((mask & 0x7fff_ffff) == 0, $"{line}: a classic signal is blocked or ignored");
         }
     }
+}
+
+/// <summary>The Linux way on a kernel without pidfds (before 5.3): the watcher looks for the exit every 20 ms.</summary>
+public sealed class SpawnedWithoutPidFdExecutionTests : ExecutionTests
+{
+    private protected override ShellExecutor Executor { get; } = new(SpawnedJobProcess.StartWithoutPidFd);
 }
 
 /// <summary>The way jobs start elsewhere (and where the C library lacks posix_spawn's extensions): System.Diagnostics.Process through setsid.</summary>

@@ -1,5 +1,5 @@
 using System.Text;
-using QueueCtl.Core.Workers;
+using QueueCtl.Core.Processes;
 
 namespace QueueCtl.Tests.Core;
 
