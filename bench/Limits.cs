@@ -97,17 +97,18 @@ internal static class Limits
     }
 
     /// <summary>
-    /// `/bin/sh -c true` started with posix_spawn in a session of its own (as Linux jobs are),
-    /// its output read from a pipe to the end, then reaped, by <paramref name="parallel"/> threads:
-    /// what a shell job costs before any QueueCtl code. 0 where posix_spawn is not used.
+    /// <paramref name="argv"/> (`/bin/sh -c true`, or `/bin/true` itself) started with posix_spawn in a
+    /// session of its own (as Linux jobs are), its output read from a pipe to the end, then reaped,
+    /// by <paramref name="parallel"/> threads: what a job costs before any QueueCtl code. 0 where
+    /// posix_spawn is not used.
     /// </summary>
-    public static double SpawnRate(int parallel, TimeSpan duration)
+    public static double SpawnRate(int parallel, TimeSpan duration, string[] argv)
     {
         if (!PosixSpawn.Supported) return 0;
         var environment = SpawnedJobProcess.EnvironmentBlock(new Dictionary<string, string>());
         return ThreadsRate(parallel, duration, () =>
         {
-            var error = PosixSpawn.Spawn("/bin/sh", ["/bin/sh", "-c", "true"], environment, null, out var pid, out var fd);
+            var error = PosixSpawn.Spawn(argv[0], argv, environment, null, out var pid, out var fd);
             if (error != 0) throw new InvalidOperationException($"posix_spawn failed: errno {error}");
             Span<byte> buffer = stackalloc byte[4096];
             using (var output = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1))

@@ -67,22 +67,22 @@ internal static class WorkerBench
     }
 
     /// <summary>
-    /// `true` jobs run by ShellExecutor alone, <paramref name="parallel"/> at a time, without a
-    /// queue or a worker: how fast QueueCtl starts, watches and reaps a shell job's process.
+    /// Shell jobs of <paramref name="command"/> run by ShellExecutor alone, <paramref name="parallel"/>
+    /// at a time, without a queue or a worker: how fast QueueCtl starts, watches and reaps a job's process.
     /// </summary>
-    public static double ExecutorAlone(int parallel, TimeSpan duration)
+    public static double ExecutorAlone(int parallel, TimeSpan duration, string command)
     {
         long n = 0;
         var clock = Stopwatch.StartNew();
         var context = new QueueCtl.Core.Workers.ExecutionContext();
         var loops = Enumerable.Range(0, parallel).Select(i => Task.Run(async () =>
         {
-            var job = new ClaimedJob($"bench-exec-{i}", 1, 1, "true", JobShell.Sh, "default", 0, 0, 0, null,
+            var job = new ClaimedJob($"bench-exec-{i}", 1, 1, command, JobShell.Sh, "default", 0, 0, 0, null,
                 new Dictionary<string, string>(), DateTimeOffset.UtcNow);
             while (clock.Elapsed < duration)
             {
                 var result = await ShellExecutor.Instance.ExecuteAsync(job, context, CancellationToken.None).ConfigureAwait(false);
-                if (result.Outcome != AttemptOutcome.Succeeded) throw new InvalidOperationException($"`true` did not succeed: {result.Error}");
+                if (result.Outcome != AttemptOutcome.Succeeded) throw new InvalidOperationException($"`{command}` did not succeed: {result.Error}");
                 Interlocked.Increment(ref n);
             }
         })).ToArray();
@@ -196,14 +196,18 @@ internal static class WorkerBench
     }
 
     /// <summary>
-    /// `true` jobs through a real `queuectl worker run` process: jobs/s from the first claim to the
-    /// last finish as recorded in the queue; also the worker's peak RSS (MiB).
+    /// Shell jobs of <paramref name="command"/> through a real `queuectl worker run` process: jobs/s
+    /// from the first claim to the last finish as recorded in the queue; also the worker's peak RSS (MiB).
     /// </summary>
-    public static async Task<(double Rate, double PeakRssMiB)> ShellAsync(string db, int concurrency, int jobs, JobShell shell)
+    public static async Task<(double Rate, double PeakRssMiB)> ShellAsync(string db, int concurrency, int jobs, string command)
     {
         var exe = Paths.Queuectl() ?? throw new InvalidOperationException("queuectl is not built");
-        Fill(db, jobs, "true", shell);
-        using var child = new Child(Paths.StartInfo(exe, ["worker", "run", "--db", db, "--concurrency", concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+        Fill(db, jobs, command);
+        // The worker's event lines go to /dev/null: reading them here would put the bench's own
+        // work on the 2 cores the worker and its jobs share (exec keeps the worker's pid).
+        var run = Paths.StartInfo(("/bin/sh", ["-c", "exec \"$@\" > /dev/null", "sh", exe.File, .. exe.Prefix]),
+            ["worker", "run", "--db", db, "--concurrency", concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var child = new Child(run);
         using var watch = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Pooling = false }.ToString());
         watch.Open();
         using var left = watch.CreateCommand();
