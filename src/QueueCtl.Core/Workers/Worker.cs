@@ -47,6 +47,17 @@ public sealed class Worker
     internal const int MaxPrefetch = 256;
     /// <summary>How long a prefetched job may wait, on average, for a slot: it bounds the prefetch.</summary>
     internal static readonly TimeSpan PrefetchBudget = TimeSpan.FromMilliseconds(20);
+    /// <summary>
+    /// How long the recorders let records gather before they write them: short jobs then share a
+    /// commit (and the pages it rewrites) instead of paying one each. Well under the prefetch
+    /// budget, as held jobs count against the prefetch until their outcome is written.
+    /// </summary>
+    internal static readonly TimeSpan RecordWindow = TimeSpan.FromMilliseconds(10);
+    /// <summary>
+    /// The same for process groups, where recovery also finds an unrecorded group by its
+    /// environment (Linux); elsewhere the recorded group is all recovery has, so it is written at once.
+    /// </summary>
+    internal static readonly TimeSpan ProcessRecordWindow = OperatingSystem.IsLinux() ? RecordWindow : TimeSpan.Zero;
 
     /// <param name="clock">
     /// The wall clock (the system's by default). It must advance with real time: a reading that
@@ -268,6 +279,7 @@ public sealed class Worker
         var batch = new List<(ClaimedJob Job, int Pid)>();
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            await GatherAsync(reader, ProcessRecordWindow).ConfigureAwait(false);
             batch.Clear();
             while (batch.Count < MaxRecordBatch && reader.TryRead(out var started)) batch.Add(started);
             TryWrite(() => store.RecordProcesses(batch));
@@ -284,6 +296,7 @@ public sealed class Worker
         var batch = new List<(RunningJob Job, AttemptResult Result)>();
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            await GatherAsync(reader, OutcomeWindow()).ConfigureAwait(false);
             batch.Clear();
             while (batch.Count < MaxRecordBatch && reader.TryRead(out var outcome)) batch.Add(outcome);
             var finished = await RecordAsync(store, batch).ConfigureAwait(false);
@@ -291,6 +304,25 @@ public sealed class Worker
             if (finished is not null) foreach (var finish in finished) Report(finish);
             wake.Set();
         }
+    }
+
+    /// <summary>
+    /// The record window for outcomes, or none when jobs are so short (microseconds: the prefetch
+    /// is at its cap) that the jobs held for their outcomes would run out before the window did.
+    /// </summary>
+    private TimeSpan OutcomeWindow()
+    {
+        var average = Interlocked.Read(ref _averageRunTicks);
+        if (average < 0) return TimeSpan.Zero;
+        var heldFor = (double)average * (_options.Slots + Prefetch()) / _options.Slots;
+        return heldFor >= 2 * RecordWindow.TotalSeconds * Stopwatch.Frequency ? RecordWindow : TimeSpan.Zero;
+    }
+
+    /// <summary>Lets more records arrive for up to <paramref name="window"/>, unless a whole batch is already waiting.</summary>
+    private static async Task GatherAsync<T>(ChannelReader<T> reader, TimeSpan window)
+    {
+        if (window > TimeSpan.Zero && (!reader.CanCount || reader.Count < MaxRecordBatch))
+            await Task.Delay(window).ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyList<FinishResult>?> RecordAsync(SqliteQueueStore store, List<(RunningJob Job, AttemptResult Result)> batch)
