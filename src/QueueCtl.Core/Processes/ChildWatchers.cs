@@ -12,6 +12,8 @@ namespace QueueCtl.Core.Processes;
 /// thread: no hand-over between threads on the path from one job to the next. (A separate pipe
 /// reader, exit waiter and thread-pool hop cost about a third of the job rate.) Where the kernel
 /// has no pidfds (before Linux 5.3) the watcher looks for the exit every 20 ms instead.
+/// The one rule this asks of callers: code that runs after a job's end must not block waiting for
+/// a job it starts (await it instead), as that job may be given to the very thread it blocks.
 /// </summary>
 internal static class ChildWatchers
 {

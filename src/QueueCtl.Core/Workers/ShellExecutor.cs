@@ -7,7 +7,8 @@ namespace QueueCtl.Core.Workers;
 /// <summary>
 /// Runs a job's command as a child process: in a session (and process group) of its own on
 /// Unix, so that a timeout, a cancel or the recovery after a worker's death can end the whole
-/// tree; with stdin closed; keeping the tail of stdout and stderr.
+/// tree; with stdin closed; keeping the tail of stdout and stderr. On Linux the code after
+/// ExecuteAsync runs on the thread that watched the command: await further jobs, do not block on them.
 /// </summary>
 public sealed class ShellExecutor : IJobExecutor
 {

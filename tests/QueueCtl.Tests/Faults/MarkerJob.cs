@@ -31,7 +31,9 @@ public sealed class MarkerJob
     public string Folder { get; }
     public string MarkerLog { get; }
     public string Script { get; }
-    public string Command => $"sh '{Script}'";
+    // Unquoted where the path allows it: then the line is a plain command, started without an
+    // extra shell (PlainCommand), which is how most real jobs start.
+    public string Command => Script.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '-' or '_' or '.') ? $"sh {Script}" : $"sh '{Script}'";
 
     /// <param name="sleepSeconds">Overrides the default run time for this job (long jobs outlive a crashed worker).</param>
     public JobSpec Spec(string id, int maxRetries = 20, double? sleepSeconds = null) => new()
