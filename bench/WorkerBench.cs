@@ -14,13 +14,13 @@ internal static class WorkerBench
     public static TimeSpan Patience { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Queues <paramref name="count"/> jobs through Core's batch path (100,000 to a transaction).</summary>
-    public static void Fill(string db, int count, string command = "true", JobShell? shell = null)
+    public static void Fill(string db, int count, string command = "true")
     {
         using var queue = JobQueue.Open(db);
         for (var done = 0; done < count;)
         {
             var n = Math.Min(100_000, count - done);
-            queue.EnqueueMany(Enumerable.Range(0, n).Select(_ => new JobSpec { Command = command, Shell = shell }).ToList());
+            queue.EnqueueMany(Enumerable.Range(0, n).Select(_ => new JobSpec { Command = command }).ToList());
             done += n;
         }
         // Start every timed run from a checkpointed file, as a queue filled a while ago would be:
