@@ -118,7 +118,7 @@ internal static class ChildWatchers
                         // process group id) cannot be reused until it is reaped.
                         if (!outputEnded) outputEnded = !DrainAvailable(watch);
                         ProcessTools.SignalGroup(watch.Pid, ProcessTools.SigKill); // what it left behind
-                        PosixSpawn.TryReap(watch.Pid, out exitCode);
+                        exitCode = PosixSpawn.WaitForExit(watch.Pid); // a zombie: returns at once
                         exited = true;
                         exitedAt = Stopwatch.GetTimestamp();
                         // Something in the background still holds the pipe: report the exit now (on

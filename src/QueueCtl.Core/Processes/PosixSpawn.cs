@@ -88,25 +88,7 @@ internal static partial class PosixSpawn
         }
     }
 
-    /// <summary>Reaps the child if it has exited: true and its exit code (null if it was reaped elsewhere), or false while it runs.</summary>
-    public static bool TryReap(int pid, out int? exitCode)
-    {
-        exitCode = null;
-        while (true)
-        {
-            var reaped = waitpid(pid, out var status, 1 /* WNOHANG */);
-            if (reaped == 0) return false;
-            if (reaped == pid)
-            {
-                var signal = status & 0x7f;
-                exitCode = signal == 0 ? (status >> 8) & 0xff : 128 + signal;
-                return true;
-            }
-            if (Marshal.GetLastPInvokeError() != EINTR) return true; // ECHILD: someone else collected it
-        }
-    }
-
-    /// <summary>Whether the child has exited (or is gone), without reaping it: its pid stays reserved until TryReap.</summary>
+    /// <summary>Whether the child has exited (or is gone), without reaping it: its pid stays reserved until WaitForExit.</summary>
     public static bool HasExited(int pid)
     {
         Span<byte> info = stackalloc byte[128]; // siginfo_t; si_pid stays 0 while the child runs
@@ -153,7 +135,7 @@ internal static partial class PosixSpawn
         public short Returned;
     }
 
-    public const short PollIn = 0x1, PollErr = 0x8, PollHup = 0x10, PollNval = 0x20;
+    public const short PollIn = 0x1;
 
     /// <summary>Whether a file exists, is not a folder, and this process may execute it.</summary>
     public static bool IsExecutableFile(string path) => access(path, 1 /* X_OK */) == 0 && !Directory.Exists(path);
