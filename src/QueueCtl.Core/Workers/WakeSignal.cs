@@ -14,6 +14,7 @@ internal sealed class WakeSignal : IDisposable
     private readonly Channel<bool> _signals = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly UdpClient? _udp;
     private readonly CancellationTokenSource _stop = new();
+    private int _external; // 1 once a datagram arrived, until TakeExternal
 
     public WakeSignal(bool listen)
     {
@@ -41,6 +42,12 @@ internal sealed class WakeSignal : IDisposable
 
     public void Set() => _signals.Writer.TryWrite(true);
 
+    /// <summary>
+    /// True once after a datagram arrived: another process asked this worker to look (new work, a
+    /// stop, a cancel). The worker's own wake-ups (a slot freed, a stop signal) do not count.
+    /// </summary>
+    public bool TakeExternal() => Interlocked.Exchange(ref _external, 0) == 1;
+
     /// <summary>Waits for a wake-up or the timeout. Returns true when woken.</summary>
     public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancel)
     {
@@ -65,6 +72,7 @@ internal sealed class WakeSignal : IDisposable
             while (!_stop.IsCancellationRequested)
             {
                 await _udp!.ReceiveAsync(_stop.Token).ConfigureAwait(false);
+                Volatile.Write(ref _external, 1);
                 Set();
             }
         }

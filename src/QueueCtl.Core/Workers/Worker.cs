@@ -33,7 +33,7 @@ public sealed class Worker
     private Channel<RunningJob> _ready = Channel.CreateUnbounded<RunningJob>();
     private Channel<(RunningJob Job, AttemptResult Result)> _outcomes = Channel.CreateUnbounded<(RunningJob, AttemptResult)>();
     // Started commands' process groups, recorded off the slots' path (see RecordProcessesLoop).
-    private Channel<(ClaimedJob Job, int Pid)> _started = Channel.CreateUnbounded<(ClaimedJob, int)>();
+    private Channel<(RunningJob Job, int Pid)> _started = Channel.CreateUnbounded<(RunningJob, int)>();
     // Moving average of how long the executor takes per job (Stopwatch ticks); -1 until a job has run.
     private long _averageRunTicks = -1;
     // When the worker registered (Stopwatch ticks).
@@ -125,7 +125,7 @@ public sealed class Worker
             Recover(store, store.GetConfig());
             _ready = Channel.CreateUnbounded<RunningJob>(new UnboundedChannelOptions { SingleWriter = true });
             _outcomes = Channel.CreateUnbounded<(RunningJob, AttemptResult)>(new UnboundedChannelOptions { SingleReader = true });
-            _started = Channel.CreateUnbounded<(ClaimedJob, int)>(new UnboundedChannelOptions { SingleReader = true });
+            _started = Channel.CreateUnbounded<(RunningJob, int)>(new UnboundedChannelOptions { SingleReader = true });
             var slots = Enumerable.Range(0, _options.Slots).Select(_ => Task.Run(() => SlotLoop(store))).ToArray();
             var recorder = Task.Run(() => RecordLoop(store, wake));
             var processRecorder = Task.Run(() => RecordProcessesLoop(store));
@@ -194,7 +194,9 @@ public sealed class Worker
                 wait = TimeSpan.FromMilliseconds(50);
             if (_running.Count < target && store.NextDueAt(_options.Queues) is { } due)
                 wait = TimeSpan.FromTicks(Math.Clamp((due - _clock.UtcNow).Ticks, 0, wait.Ticks));
-            if (await wake.WaitAsync(wait, stop).ConfigureAwait(false))
+            // Stop and cancel requests come with a wake-up from their process; the worker's own
+            // wake-ups (after each batch of outcomes) need no read.
+            if (await wake.WaitAsync(wait, stop).ConfigureAwait(false) && wake.TakeExternal())
                 Apply(store.ReadControl(Id));
         }
     }
@@ -236,6 +238,7 @@ public sealed class Worker
                         ? new AttemptResult(AttemptOutcome.Cancelled, null, "cancelled by user", null)
                         : new AttemptResult(AttemptOutcome.HandedBack, null, null, null);
                 }
+                running.Ended = true;
                 _outcomes.Writer.TryWrite((running, result));
             }
         }
@@ -251,7 +254,7 @@ public sealed class Worker
             var context = new ExecutionContext
             {
                 OutputLimit = running.Config.OutputLimit,
-                ProcessStarted = pid => _started.Writer.TryWrite((job, pid)),
+                ProcessStarted = pid => _started.Writer.TryWrite((running, pid)),
             };
             result = await _executor.ExecuteAsync(job, context, running.Abort.Token).ConfigureAwait(false);
         }
@@ -271,7 +274,8 @@ public sealed class Worker
     /// Records the process group of each started command, as many as are waiting in one
     /// transaction, so that a slot goes on to watch its command instead of waiting for a write.
     /// A group not yet recorded when the worker dies is still found by recovery on Linux (by the
-    /// QUEUECTL_JOB_ID/ATTEMPT environment); a record that arrives after the outcome changes nothing.
+    /// QUEUECTL_JOB_ID/ATTEMPT environment). A command that has already ended is not recorded:
+    /// its group was ended with it, and the record would be cleared by its outcome anyway.
     /// </summary>
     private async Task RecordProcessesLoop(SqliteQueueStore store)
     {
@@ -281,8 +285,9 @@ public sealed class Worker
         {
             await GatherAsync(reader, ProcessRecordWindow).ConfigureAwait(false);
             batch.Clear();
-            while (batch.Count < MaxRecordBatch && reader.TryRead(out var started)) batch.Add(started);
-            TryWrite(() => store.RecordProcesses(batch));
+            while (batch.Count < MaxRecordBatch && reader.TryRead(out var started))
+                if (!started.Job.Ended) batch.Add((started.Job.Job, started.Pid));
+            if (batch.Count > 0) TryWrite(() => store.RecordProcesses(batch));
         }
     }
 
@@ -520,9 +525,12 @@ public sealed class Worker
     {
         private int _reason = -1;
         private int _phase; // 0 waiting for a slot, 1 started, 2 handed back before it started
+        private bool _ended;
         public ClaimedJob Job { get; } = job;
         public QueueConfig Config { get; } = config;
         public CancellationTokenSource Abort { get; } = new();
+        /// <summary>Set once the attempt has its result (its command, if any, has ended).</summary>
+        public bool Ended { get => Volatile.Read(ref _ended); set => Volatile.Write(ref _ended, value); }
         public AttemptOutcome? EndReason => Volatile.Read(ref _reason) is var r and >= 0 ? (AttemptOutcome)r : null;
 
         /// <summary>Takes the job into a slot; false if it was ended (or handed back) while it waited.</summary>
