@@ -308,6 +308,9 @@ public class DatabaseFileTests
         Assert.Equal((long)QueueCtl.Core.Storage.SqliteSchema.CurrentVersion, Convert.ToInt64(ScalarOf(temp.DatabasePath, "PRAGMA user_version")));
         Assert.Equal(0L, Convert.ToInt64(ScalarOf(temp.DatabasePath, "SELECT run_at_fixed FROM jobs WHERE id = 'old'")));
         Assert.Equal(1L, Convert.ToInt64(ScalarOf(temp.DatabasePath, "SELECT run_at_fixed FROM jobs WHERE id = 'new'")));
+        // Schema 4's next-due index holds only the job that waits for a time.
+        Assert.Equal("new", ScalarOf(temp.DatabasePath,
+            "SELECT group_concat(id) FROM jobs INDEXED BY jobs_next_due WHERE (state = 'failed' OR (state = 'pending' AND next_run_at > created_at))"));
     }
 
     private static object? ScalarOf(string path, string sql)

@@ -47,6 +47,41 @@ public sealed class QueryPlanTests
         Assert.Contains("USING INDEX jobs_held", Plan(q.DatabasePath, new JobFilter { States = [JobState.Processing] }));
     }
 
+    [Fact]
+    public void The_next_due_time_comes_from_jobs_waiting_for_a_time_and_only_those_are_in_its_index()
+    {
+        using var q = new CoreQueue();
+        q.Add("at-once");
+        q.Add("at-once-too");
+        Assert.Null(q.Store.NextDueAt([])); // due already: the claim takes them, and nothing is waiting for a time
+
+        q.Queue.Enqueue(new JobSpec { Id = "delayed", Command = "true", Delay = TimeSpan.FromMinutes(10), Queue = "other" });
+        q.Queue.Enqueue(new JobSpec { Id = "scheduled", Command = "true", RunAt = CoreQueue.Start.AddMinutes(30) });
+        Assert.Equal(CoreQueue.Start.AddMinutes(10), q.Store.NextDueAt([]));
+        Assert.Equal(CoreQueue.Start.AddMinutes(30), q.Store.NextDueAt(["default"]));
+        Assert.Equal(CoreQueue.Start.AddMinutes(10), q.Store.NextDueAt(["other"]));
+        Assert.Null(q.Store.NextDueAt(["none"]));
+
+        // A failed attempt waits for its backoff, which is sooner than either.
+        var retry = q.Fail(q.MustClaim("at-once"));
+        Assert.Equal(JobState.Failed, retry.NewState);
+        Assert.True(retry.RetryAt < CoreQueue.Start.AddMinutes(10));
+        Assert.Equal(retry.RetryAt!.Value.ToUnixTimeMilliseconds(), q.Store.NextDueAt(["default"])!.Value.ToUnixTimeMilliseconds());
+
+        Assert.Equal(["at-once", "delayed", "scheduled"], IdsInNextDueIndex(q));
+    }
+
+    private static List<string> IdsInNextDueIndex(CoreQueue q)
+    {
+        using var connection = Open(q.DatabasePath);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id FROM jobs INDEXED BY jobs_next_due WHERE (state = 'failed' OR (state = 'pending' AND next_run_at > created_at)) ORDER BY id";
+        using var r = command.ExecuteReader();
+        var ids = new List<string>();
+        while (r.Read()) ids.Add(r.GetString(0));
+        return ids;
+    }
+
     private static string Plan(string database, JobFilter filter)
     {
         var (sql, parameters) = SqliteQueueStore.ListStatement(filter);
