@@ -120,7 +120,7 @@ function Get-UserModuleRoot {
 }
 
 # Copies out/QueueCtl to <modules>/QueueCtl/<version>; an installed copy of that version is replaced only once the new one is whole.
-function Install-QueueCtlModule {
+function Install-UserModule {
     $manifest = Import-PowerShellDataFile (Join-Path $moduleFolder 'QueueCtl.psd1')
     $modules = if ($ModulePath) { $ModulePath } else { Get-UserModuleRoot }
     $target = Join-Path $modules 'QueueCtl' $manifest.ModuleVersion
@@ -154,7 +154,7 @@ function Get-TargetFramework {
 }
 
 # The queuectl command. On Linux and macOS, install.sh; on Windows, the same steps here.
-function Install-QueueCtlCommand {
+function Install-CliProgram {
     if (-not $IsWindows) {
         $arguments = @()
         if ($Prefix) { $arguments += '--prefix', $Prefix }
@@ -220,5 +220,5 @@ switch ($Task) {
     'Test' { Invoke-Build; Invoke-XUnit; Invoke-PesterSuites }
     'Pester' { Invoke-PesterSuites }
     'Package' { Invoke-Build; Invoke-Package }
-    'Install' { Invoke-Build; Install-QueueCtlModule; Install-QueueCtlCommand }
+    'Install' { Invoke-Build; Install-UserModule; Install-CliProgram }
 }
