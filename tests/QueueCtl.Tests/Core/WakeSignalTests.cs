@@ -30,7 +30,7 @@ public class WakeSignalTests
     public async Task A_datagram_that_arrives_while_a_wake_up_is_pending_is_still_seen()
     {
         using var wake = new WakeSignal(listen: true);
-        wake.Set(); // pending: the datagram's own Set is dropped, its mark must not be
+        wake.Set(); // while this is pending the datagram's own wake-up is dropped; its mark must not be
         WakeSignal.Notify([wake.Port!.Value]);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
         var external = false;
