@@ -42,7 +42,7 @@ internal sealed partial class SqliteQueueStore : IQueueStore
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             try { return work(); }
-            catch (SqliteException e) { throw SqliteErrors.Translate(e, Path); }
+            catch (SqliteException e) { throw Translate(e); }
         }
     }
 
@@ -56,7 +56,7 @@ internal sealed partial class SqliteQueueStore : IQueueStore
             {
                 Run("BEGIN IMMEDIATE;");
             }
-            catch (SqliteException e) { throw SqliteErrors.Translate(e, Path); }
+            catch (SqliteException e) { throw Translate(e); }
             try
             {
                 var result = work();
@@ -66,10 +66,29 @@ internal sealed partial class SqliteQueueStore : IQueueStore
             catch (Exception e)
             {
                 try { Run("ROLLBACK;"); } catch (SqliteException) { /* SQLite may have rolled back itself (SQLITE_FULL) */ }
-                if (e is SqliteException sqlite) throw SqliteErrors.Translate(sqlite, Path);
+                if (e is SqliteException sqlite) throw Translate(sqlite);
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// A statement that fails with a plain SQL error (no such index, no query solution) may mean
+    /// that a newer QueueCtl moved the file's schema forward while this one had it open: say so,
+    /// and what to do, instead of passing on SQLite's words.
+    /// </summary>
+    private QueueException Translate(SqliteException e)
+    {
+        if (e.SqliteErrorCode == SqliteErrors.Error)
+        {
+            try
+            {
+                if (SqliteDatabase.Scalar(_connection, "PRAGMA user_version") is long version && version > SqliteSchema.CurrentVersion)
+                    return SqliteErrors.UpgradedWhileOpen(Path, version, e);
+            }
+            catch (SqliteException) { /* the error below says what can be said */ }
+        }
+        return SqliteErrors.Translate(e, Path);
     }
 
     private void Run(string sql)

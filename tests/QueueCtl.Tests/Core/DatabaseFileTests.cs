@@ -313,6 +313,37 @@ public class DatabaseFileTests
             "SELECT group_concat(id) FROM jobs INDEXED BY jobs_next_due WHERE (state = 'failed' OR (state = 'pending' AND next_run_at > created_at))"));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_store_whose_file_a_newer_QueueCtl_moved_forward_says_so_instead_of_passing_on_sqlites_error(bool newerVersion)
+    {
+        using var q = new CoreQueue();
+        Assert.Null(q.Store.NextDueAt([])); // its statement is prepared against the schema it opened
+
+        // What a future schema might do to an index this one pins with INDEXED BY.
+        var statements = new List<string>
+        {
+            "DROP INDEX jobs_next_due",
+            "CREATE INDEX jobs_next_due ON jobs(next_run_at) WHERE state = 'failed'",
+        };
+        if (newerVersion) statements.Add($"PRAGMA user_version = {QueueCtl.Core.Storage.SqliteSchema.CurrentVersion + 1}");
+        RawSql(q.DatabasePath, [.. statements]);
+
+        var e = Assert.Throws<QueueException>(() => q.Store.NextDueAt([]));
+        Assert.Equal(QueueErrorKind.Database, e.Kind);
+        if (newerVersion)
+        {
+            Assert.Equal("DatabaseTooNew", e.ErrorId);
+            Assert.Contains("upgraded by a newer QueueCtl while this one had it open", e.Message);
+            Assert.Contains($"schema version {QueueCtl.Core.Storage.SqliteSchema.CurrentVersion + 1}", e.Message);
+        }
+        else
+        {
+            Assert.Equal("DatabaseError", e.ErrorId); // the same failure without a newer schema is not blamed on one
+        }
+    }
+
     private static object? ScalarOf(string path, string sql)
     {
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
