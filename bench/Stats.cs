@@ -28,6 +28,24 @@ internal sealed record Sample(double Median, double Min, double Max, int Runs)
         return Of(values);
     }
 
+    /// <summary>
+    /// Runs a figure and its limit alternately: each run of <paramref name="run"/> follows a run of
+    /// <paramref name="limit"/>, and each pair's ratio goes to <paramref name="ratios"/>. On a
+    /// machine whose speed drifts, a pair sees the same machine; rows minutes apart do not.
+    /// </summary>
+    public static async Task<Sample> MeasurePairedAsync(int runs, Func<double> limit, Func<Task<double>> run, List<double> ratios)
+    {
+        var values = new List<double>(runs);
+        for (var i = 0; i < runs; i++)
+        {
+            var floor = limit();
+            var value = await run().ConfigureAwait(false);
+            values.Add(value);
+            ratios.Add(value / floor);
+        }
+        return Of(values);
+    }
+
     public static double Percentile(IReadOnlyList<double> values, double p)
     {
         var sorted = values.OrderBy(v => v).ToArray();
@@ -64,8 +82,12 @@ internal sealed record Row(string Group, string Figure, Unit Unit)
     public string Target { get; init; } = "";
     public Func<Sample, double?, bool>? Met { get; init; }
     public string? Note { get; init; }
+    /// <summary>The ratios of runs paired with a run of the limit just before each (see MeasurePairedAsync).</summary>
+    public Sample? PairedRatio { get; init; }
 
-    public double? Ratio => Value is { } v && Limit is { } l && l.Value.Median > 0 ? v.Median / l.Value.Median : null;
+    /// <summary>The median paired ratio where there is one, else the median over the limit row's median.</summary>
+    public double? Ratio => PairedRatio is { } p ? p.Median
+        : Value is { } v && Limit is { } l && l.Value.Median > 0 ? v.Median / l.Value.Median : null;
 
     public string MetText => Value is null || Met is null ? (Target.Length == 0 ? "" : "n/a") : Met(Value, Ratio) ? "yes" : "NO";
 }

@@ -13,7 +13,8 @@ internal static class Table
             r.Figure,
             r.Value is { } v ? r.Unit.Format(v) : r.Missing ?? "n/a",
             r.Limit is { } l ? $"{l.Name}: {l.Unit.Format(l.Value.Median)} {l.Unit.Name}" : "",
-            r.Ratio is { } ratio ? ratio.ToString(ratio >= 10 ? "0.0x" : "0.00x", CultureInfo.InvariantCulture) : "",
+            r.PairedRatio is { } p ? string.Create(CultureInfo.InvariantCulture, $"{p.Median:0.00}x [{p.Min:0.00}–{p.Max:0.00}] paired")
+                : r.Ratio is { } ratio ? ratio.ToString(ratio >= 10 ? "0.0x" : "0.00x", CultureInfo.InvariantCulture) : "",
             r.Target,
             r.MetText,
         }).ToList();
