@@ -18,6 +18,8 @@ internal static class WorkerCommands
 {
     private const int MaxCount = 64;
     private static readonly TimeSpan RegistrationTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>How long `stop --wait` waits for a stopped worker's process to exit.</summary>
+    private static readonly TimeSpan ProcessExitGrace = TimeSpan.FromSeconds(5);
     private static readonly object ConsoleGate = new();
 
     public static Command Build()
@@ -193,7 +195,7 @@ internal static class WorkerCommands
     {
         var ids = new Argument<string[]>("id") { Description = "Workers to stop (default: every live worker).", Arity = ArgumentArity.ZeroOrMore };
         var force = new Option<bool>("--force") { Description = "Stop at once: end running jobs and hand them back (not charged)." };
-        var wait = new Option<bool>("--wait") { Description = "Wait until the workers have stopped." };
+        var wait = new Option<bool>("--wait") { Description = "Wait until the workers have stopped (on this host: until their processes have exited)." };
         var timeout = new Option<string?>("--timeout") { Description = "With --wait: give up after this many seconds (default 120; exit code 8).", HelpName = "SECONDS" };
         var stop = new Command(name, "Ask workers to stop: gracefully (running jobs may finish within shutdown_grace), or at once with --force.")
         {
@@ -229,6 +231,15 @@ internal static class WorkerCommands
                         $"{running.Count} worker(s) had not stopped after {limit} s: {string.Join(", ", running)}. They may still be finishing jobs (shutdown_grace); 'queuectl worker stop --force' ends them at once.", running);
                 await Task.Delay(200).ConfigureAwait(false);
             }
+            // A worker records "stopped" just before its process exits: on this host, wait for the
+            // processes too, so that none is left once this returns. Bounded, as a pid may have
+            // been reused by another program in the meantime.
+            var local = queue.ListWorkers(includeStopped: true)
+                .Where(w => asked.Contains(w.Id) && string.Equals(w.Host, Worker.Host, StringComparison.OrdinalIgnoreCase))
+                .Select(w => w.ProcessId).ToList();
+            var exiting = Stopwatch.StartNew();
+            while (local.Any(WorkerLauncher.IsRunning) && exiting.Elapsed < ProcessExitGrace)
+                await Task.Delay(20).ConfigureAwait(false);
             if (!parse.GetValue(Common.Json)) Console.WriteLine($"{asked.Count} worker(s) stopped.");
             return 0;
         });
