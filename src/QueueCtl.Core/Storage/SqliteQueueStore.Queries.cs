@@ -165,6 +165,12 @@ internal sealed partial class SqliteQueueStore
     });
 
     /// <summary>
+    /// The jobs that may be waiting for a time still to come: the condition of the partial index
+    /// jobs_next_due (schema 4), written the same way so that SQLite can use that index.
+    /// </summary>
+    internal const string WaitingForATime = "(state = 'failed' OR (state = 'pending' AND next_run_at > created_at))";
+
+    /// <summary>
     /// When the next job waiting for its time becomes due, if any: how long an idle worker may sleep.
     /// Jobs enqueued to run at once are not counted (they are due already, and only a claim that
     /// found nothing due asks): their enqueuer's wake-up is what brings a worker to them.
@@ -172,8 +178,7 @@ internal sealed partial class SqliteQueueStore
     public DateTimeOffset? NextDueAt(IReadOnlyList<string> queues) => Read<DateTimeOffset?>(() =>
     {
         var filter = queues.Count == 0 ? "" : $"AND queue IN ({string.Join(", ", queues.Select((_, i) => $"$q{i}"))})";
-        // The condition of the partial index jobs_next_due (schema 4), written the same way so that SQLite can use it.
-        var command = Command($"SELECT min(next_run_at) FROM jobs INDEXED BY jobs_next_due WHERE (state = 'failed' OR (state = 'pending' AND next_run_at > created_at)) {filter}");
+        var command = Command($"SELECT min(next_run_at) FROM jobs INDEXED BY jobs_next_due WHERE {WaitingForATime} {filter}");
         for (var i = 0; i < queues.Count; i++) With(command, $"$q{i}", queues[i]);
         var value = command.ExecuteScalar();
         return value is long ms ? FromMs(ms) : null;

@@ -310,7 +310,7 @@ public class DatabaseFileTests
         Assert.Equal(1L, Convert.ToInt64(ScalarOf(temp.DatabasePath, "SELECT run_at_fixed FROM jobs WHERE id = 'new'")));
         // Schema 4's next-due index holds only the job that waits for a time.
         Assert.Equal("new", ScalarOf(temp.DatabasePath,
-            "SELECT group_concat(id) FROM jobs INDEXED BY jobs_next_due WHERE (state = 'failed' OR (state = 'pending' AND next_run_at > created_at))"));
+            $"SELECT group_concat(id) FROM jobs INDEXED BY jobs_next_due WHERE {QueueCtl.Core.Storage.SqliteQueueStore.WaitingForATime}"));
     }
 
     [Theory]

@@ -75,7 +75,7 @@ public sealed class QueryPlanTests
     {
         using var connection = Open(q.DatabasePath);
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id FROM jobs INDEXED BY jobs_next_due WHERE (state = 'failed' OR (state = 'pending' AND next_run_at > created_at)) ORDER BY id";
+        command.CommandText = $"SELECT id FROM jobs INDEXED BY jobs_next_due WHERE {SqliteQueueStore.WaitingForATime} ORDER BY id";
         using var r = command.ExecuteReader();
         var ids = new List<string>();
         while (r.Read()) ids.Add(r.GetString(0));
