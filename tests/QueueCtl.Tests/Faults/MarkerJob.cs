@@ -1,4 +1,5 @@
 using QueueCtl.Core.Jobs;
+using QueueCtl.Core.Processes;
 
 namespace QueueCtl.Tests.Faults;
 
@@ -31,9 +32,9 @@ public sealed class MarkerJob
     public string Folder { get; }
     public string MarkerLog { get; }
     public string Script { get; }
-    // Unquoted where the path allows it: then the line is a plain command, started without an
-    // extra shell (PlainCommand), which is how most real jobs start.
-    public string Command => Script.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '-' or '_' or '.') ? $"sh {Script}" : $"sh '{Script}'";
+    // Unquoted where PlainCommand reads the line as sh and the script's path: then it starts
+    // without an extra shell, which is how most real jobs start.
+    public string Command => PlainCommand.Words($"sh {Script}") is [_, _] ? $"sh {Script}" : $"sh '{Script}'";
 
     /// <param name="sleepSeconds">Overrides the default run time for this job (long jobs outlive a crashed worker).</param>
     public JobSpec Spec(string id, int maxRetries = 20, double? sleepSeconds = null) => new()
