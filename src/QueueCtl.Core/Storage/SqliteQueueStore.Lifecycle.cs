@@ -8,15 +8,17 @@ namespace QueueCtl.Core.Storage;
 // The job state machine's SQL. The rules it applies live in Jobs/JobLifecycle.cs.
 internal sealed partial class SqliteQueueStore
 {
+    // The claim and its attempt rows run through RawStatement (positional parameters); the
+    // queue filter's parameters follow from ?6.
     private const string ClaimSql = """
         UPDATE jobs
-           SET state = 'processing', attempts = attempts + 1, worker_id = $worker, lease_token = $token,
-               lease_expires_at = $expires, started_at = $now, updated_at = $now, finished_at = NULL,
+           SET state = 'processing', attempts = attempts + 1, worker_id = ?1, lease_token = ?2,
+               lease_expires_at = ?3, started_at = ?4, updated_at = ?4, finished_at = NULL,
                duration_ms = NULL, pid = NULL, cancel_requested = 0
          WHERE seq IN (SELECT seq FROM jobs INDEXED BY {1}
-                        WHERE state IN ('pending', 'failed') AND next_run_at <= $now {0}
+                        WHERE state IN ('pending', 'failed') AND next_run_at <= ?4 {0}
                         ORDER BY priority DESC, seq
-                        LIMIT $limit)
+                        LIMIT ?5)
         RETURNING id, attempts, command, shell, queue, priority, max_retries, timeout_sec,
                   working_directory, environment, seq
         """;
@@ -24,9 +26,9 @@ internal sealed partial class SqliteQueueStore
     // One statement opens the attempt rows of every job this claim took (they share its lease token).
     private const string InsertAttemptsSql = """
         INSERT INTO attempts (job_id, number, worker_id, lease_token, started_at, outcome)
-        SELECT id, attempts, $worker, $token, $now, 'running'
+        SELECT id, attempts, ?1, ?2, ?3, 'running'
           FROM jobs INDEXED BY jobs_held
-         WHERE worker_id = $worker AND state = 'processing' AND lease_token = $token
+         WHERE worker_id = ?1 AND state = 'processing' AND lease_token = ?2
         """;
 
     /// <summary>
@@ -37,36 +39,26 @@ internal sealed partial class SqliteQueueStore
     {
         if (limit <= 0) return [];
         var now = _clock.UtcNow;
+        var nowMs = Ms(now);
         return Write(() =>
         {
             var token = NewLeaseToken();
-            var claim = Command(ClaimStatement(queues));
-            With(claim, "$worker", workerId);
-            With(claim, "$token", token);
-            With(claim, "$expires", Ms(now) + config.LeaseSeconds * 1000L);
-            With(claim, "$now", Ms(now));
-            With(claim, "$limit", limit);
-            for (var i = 0; i < queues.Count; i++) With(claim, $"$q{i}", queues[i]);
+            var claim = Statement(ClaimStatement(queues))
+                .Bind(1, workerId).Bind(2, token).Bind(3, nowMs + config.LeaseSeconds * 1000L).Bind(4, nowMs).Bind(5, limit);
+            for (var i = 0; i < queues.Count; i++) claim.Bind(6 + i, queues[i]);
 
             var claimed = new List<(long Seq, ClaimedJob Job)>(limit);
-            using (var r = claim.ExecuteReader())
+            while (claim.Step())
             {
-                while (r.Read())
-                {
-                    claimed.Add((r.GetInt64(10), new ClaimedJob(
-                        Id: r.GetString(0), LeaseToken: token, Attempt: r.GetInt32(1), Command: r.GetString(2),
-                        Shell: ParseShell(r.GetString(3)), Queue: r.GetString(4), Priority: r.GetInt32(5),
-                        MaxRetries: Int(r, 6) ?? config.MaxRetries, TimeoutSec: Int(r, 7) ?? config.JobTimeout,
-                        WorkingDirectory: Text(r, 8), Environment: ParseEnvironment(Text(r, 9)), StartedAt: now)));
-                }
+                claimed.Add((claim.Int64(10), new ClaimedJob(
+                    Id: claim.Text(0), LeaseToken: token, Attempt: claim.Int32(1), Command: claim.Text(2),
+                    Shell: ParseShell(claim.Text(3)), Queue: claim.Text(4), Priority: claim.Int32(5),
+                    MaxRetries: claim.Int32OrNull(6) ?? config.MaxRetries, TimeoutSec: claim.Int32OrNull(7) ?? config.JobTimeout,
+                    WorkingDirectory: claim.TextOrNull(8), Environment: ParseEnvironment(claim.TextOrNull(9)), StartedAt: now)));
             }
             if (claimed.Count == 0) return [];
 
-            var insert = Command(InsertAttemptsSql);
-            With(insert, "$worker", workerId);
-            With(insert, "$token", token);
-            With(insert, "$now", Ms(now));
-            var opened = insert.ExecuteNonQuery();
+            var opened = Statement(InsertAttemptsSql).Bind(1, workerId).Bind(2, token).Bind(3, nowMs).Run();
             if (opened != claimed.Count)
                 throw new InvalidOperationException($"claimed {claimed.Count} job(s) but opened {opened} attempt row(s)");
             // RETURNING gives no order: hand jobs out in the order they were chosen.
@@ -77,7 +69,7 @@ internal sealed partial class SqliteQueueStore
     /// <summary>The claim statement for a set of queues (empty = all), with its index pinned.</summary>
     internal static string ClaimStatement(IReadOnlyList<string> queues)
     {
-        var filter = queues.Count == 0 ? "" : $"AND queue IN ({string.Join(", ", queues.Select((_, i) => $"$q{i}"))})";
+        var filter = queues.Count == 0 ? "" : $"AND queue IN ({string.Join(", ", queues.Select((_, i) => $"?{6 + i}"))})";
         // Pinned, not left to the planner: without statistics SQLite prefers jobs_by_state and sorts every
         // ready job (181 ms per claim at 1,000,000 queued instead of 0.2 ms). One queue seeks straight to
         // its slice of the ready index; several queues walk the ready index and skip other queues' jobs.
@@ -95,38 +87,33 @@ internal sealed partial class SqliteQueueStore
     public int RecordProcesses(IReadOnlyList<(ClaimedJob Job, int Pid)> started) => Write(() =>
     {
         var recorded = 0;
+        var record = Statement("UPDATE jobs SET pid = ?1 WHERE id = ?2 AND lease_token = ?3 AND state = 'processing'");
         foreach (var (job, pid) in started)
-        {
-            var command = Command("UPDATE jobs SET pid = $pid WHERE id = $id AND lease_token = $token AND state = 'processing'");
-            With(command, "$pid", pid);
-            With(command, "$id", job.Id);
-            With(command, "$token", job.LeaseToken);
-            recorded += command.ExecuteNonQuery();
-        }
+            recorded += record.Bind(1, pid).Bind(2, job.Id).Bind(3, job.LeaseToken).Run();
         return recorded;
     });
 
+    // Outcomes are written one statement per job: these run through RawStatement (positional parameters).
     private const string FinishJobSql = """
         UPDATE jobs
-           SET state = $state, exit_code = $exit_code, last_error = $error, output = $output,
-               finished_at = $now, duration_ms = $now - started_at, updated_at = $now,
-               next_run_at = COALESCE($retry_at, next_run_at), lease_token = NULL, lease_expires_at = NULL,
+           SET state = ?1, exit_code = ?2, last_error = ?3, output = ?4,
+               finished_at = ?5, duration_ms = ?5 - started_at, updated_at = ?5,
+               next_run_at = COALESCE(?6, next_run_at), lease_token = NULL, lease_expires_at = NULL,
                pid = NULL, cancel_requested = 0
-         WHERE id = $id AND lease_token = $token AND state = 'processing'
+         WHERE id = ?7 AND lease_token = ?8 AND state = 'processing'
         """;
 
     private const string HandBackJobSql = """
         UPDATE jobs
-           SET state = 'pending', attempts = attempts - 1, next_run_at = $now, updated_at = $now,
+           SET state = 'pending', attempts = attempts - 1, next_run_at = ?1, updated_at = ?1,
                worker_id = NULL, lease_token = NULL, lease_expires_at = NULL, pid = NULL, cancel_requested = 0
-         WHERE id = $id AND lease_token = $token AND state = 'processing'
+         WHERE id = ?2 AND lease_token = ?3 AND state = 'processing'
         """;
 
     private const string FinishAttemptSql = """
         UPDATE attempts
-           SET finished_at = $now, outcome = $outcome, exit_code = $exit_code, error = $error,
-               duration_ms = $now - started_at
-         WHERE job_id = $id AND lease_token = $token
+           SET finished_at = ?1, outcome = ?2, exit_code = ?3, error = ?4, duration_ms = ?1 - started_at
+         WHERE job_id = ?5 AND lease_token = ?6
         """;
 
     /// <summary>
@@ -137,6 +124,7 @@ internal sealed partial class SqliteQueueStore
     {
         if (attempts.Count == 0) return [];
         var now = _clock.UtcNow;
+        var nowMs = Ms(now);
         return Write(() =>
         {
             var results = new List<FinishResult>(attempts.Count);
@@ -144,34 +132,15 @@ internal sealed partial class SqliteQueueStore
             foreach (var (job, result) in attempts)
             {
                 var (state, retryAt) = JobLifecycle.AfterAttempt(result.Outcome, job.Attempt, job.MaxRetries, config, now, Random.Shared.NextDouble());
-                SqliteCommand update;
-                if (result.Outcome == AttemptOutcome.HandedBack)
-                {
-                    update = Command(HandBackJobSql);
-                }
-                else
-                {
-                    update = Command(FinishJobSql);
-                    With(update, "$state", JobLifecycle.StateName(state));
-                    With(update, "$exit_code", result.ExitCode);
-                    With(update, "$error", result.Error);
-                    With(update, "$output", result.Output);
-                    With(update, "$retry_at", retryAt is { } at ? Ms(at) : null);
-                }
-                With(update, "$now", Ms(now));
-                With(update, "$id", job.Id);
-                With(update, "$token", job.LeaseToken);
-                var applied = update.ExecuteNonQuery() == 1;
+                var applied = result.Outcome == AttemptOutcome.HandedBack
+                    ? Statement(HandBackJobSql).Bind(1, nowMs).Bind(2, job.Id).Bind(3, job.LeaseToken).Run() == 1
+                    : Statement(FinishJobSql)
+                        .Bind(1, JobLifecycle.StateName(state)).Bind(2, result.ExitCode).Bind(3, result.Error).Bind(4, result.Output)
+                        .Bind(5, nowMs).Bind(6, retryAt is { } at ? Ms(at) : null).Bind(7, job.Id).Bind(8, job.LeaseToken)
+                        .Run() == 1;
                 if (applied)
                 {
-                    var attempt = Command(FinishAttemptSql);
-                    With(attempt, "$now", Ms(now));
-                    With(attempt, "$outcome", JobLifecycle.OutcomeName(result.Outcome));
-                    With(attempt, "$exit_code", result.ExitCode);
-                    With(attempt, "$error", result.Error);
-                    With(attempt, "$id", job.Id);
-                    With(attempt, "$token", job.LeaseToken);
-                    attempt.ExecuteNonQuery();
+                    CloseAttempt(job.Id, job.LeaseToken, nowMs, result.Outcome, result.ExitCode, result.Error);
                     if (result.Outcome != AttemptOutcome.HandedBack) done++;
                 }
                 results.Add(new FinishResult(job, result, applied, applied ? state : null, applied ? retryAt : null));
@@ -186,6 +155,13 @@ internal sealed partial class SqliteQueueStore
             return results;
         });
     }
+
+    /// <summary>Writes how an attempt ended into its row (opened when its job was claimed).</summary>
+    private void CloseAttempt(string jobId, long leaseToken, long nowMs, AttemptOutcome outcome, int? exitCode, string? error) =>
+        Statement(FinishAttemptSql)
+            .Bind(1, nowMs).Bind(2, JobLifecycle.OutcomeName(outcome)).Bind(3, exitCode).Bind(4, error)
+            .Bind(5, jobId).Bind(6, leaseToken)
+            .Run();
 
     // FinishJobSql for a lost attempt, guarded by the lease having run out. A job a person asked to
     // stop (cancel_requested) goes to the DLQ as cancelled instead of being retried.
@@ -236,14 +212,7 @@ internal sealed partial class SqliteQueueStore
             With(update, "$id", lease.JobId);
             With(update, "$token", lease.LeaseToken);
             if (update.ExecuteNonQuery() != 1) return false;
-            var attempt = Command(FinishAttemptSql);
-            With(attempt, "$now", Ms(now));
-            With(attempt, "$outcome", JobLifecycle.OutcomeName(AttemptOutcome.WorkerLost));
-            With(attempt, "$exit_code", null);
-            With(attempt, "$error", error);
-            With(attempt, "$id", lease.JobId);
-            With(attempt, "$token", lease.LeaseToken);
-            attempt.ExecuteNonQuery();
+            CloseAttempt(lease.JobId, lease.LeaseToken, Ms(now), AttemptOutcome.WorkerLost, null, error);
             return true;
         });
     }

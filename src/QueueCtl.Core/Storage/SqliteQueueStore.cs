@@ -8,7 +8,8 @@ namespace QueueCtl.Core.Storage;
 
 /// <summary>
 /// The SQLite backend: the only place that knows SQL. One long-lived connection, used by one
-/// thread at a time (guarded by a lock), with its prepared commands kept for reuse.
+/// thread at a time (guarded by a lock), with its prepared commands kept for reuse (the statements
+/// run once per job in a batch through <see cref="RawStatement"/>).
 /// Partial files group the statements by concern: Enqueue, Lifecycle (the state machine),
 /// Queries, Workers and Config.
 /// </summary>
@@ -16,6 +17,7 @@ internal sealed partial class SqliteQueueStore : IQueueStore
 {
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RawStatement> _statements = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private readonly IClock _clock;
     private bool _disposed;
@@ -110,6 +112,15 @@ internal sealed partial class SqliteQueueStore : IQueueStore
         return command;
     }
 
+    /// <summary>A statement for this SQL text run through SQLite's own API, prepared once (see RawStatement).</summary>
+    private RawStatement Statement(string sql)
+    {
+        if (!_statements.TryGetValue(sql, out var statement))
+            _statements[sql] = statement = new RawStatement(_connection, sql);
+        statement.Reset(); // in case a failure left it part-way through its rows
+        return statement;
+    }
+
     private static SqliteCommand With(SqliteCommand command, string name, object? value)
     {
         command.Parameters.AddWithValue(name, value ?? DBNull.Value);
@@ -122,7 +133,15 @@ internal sealed partial class SqliteQueueStore : IQueueStore
     private static string? Text(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
     private static int? Int(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt32(i);
 
-    internal static string ShellName(JobShell shell) => shell.ToString().ToLowerInvariant();
+    // Constant strings: a batch's repeated shell is then bound once (see RawStatement).
+    internal static string ShellName(JobShell shell) => shell switch
+    {
+        JobShell.Sh => "sh",
+        JobShell.Cmd => "cmd",
+        JobShell.Pwsh => "pwsh",
+        JobShell.None => "none",
+        _ => throw new ArgumentOutOfRangeException(nameof(shell)),
+    };
     internal static JobShell ParseShell(string name) => Enum.Parse<JobShell>(name, ignoreCase: true);
 
     internal static IReadOnlyDictionary<string, string> ParseEnvironment(string? json) =>
@@ -169,6 +188,8 @@ internal sealed partial class SqliteQueueStore : IQueueStore
             _disposed = true;
             foreach (var command in _commands.Values) command.Dispose();
             _commands.Clear();
+            foreach (var statement in _statements.Values) statement.Dispose();
+            _statements.Clear();
             _connection.Dispose();
         }
     }
