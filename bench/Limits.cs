@@ -31,18 +31,17 @@ internal static class Limits
     {
         var path = scratch.NewDatabase(name);
         var connection = Open(path, durability);
-        using var insert = connection.CreateCommand();
-        insert.CommandText = "INSERT INTO bench_rows (payload) VALUES ($p)";
-        var p = insert.Parameters.Add("$p", SqliteType.Text);
-        return InsertRate(path, connection, insert, perTransaction, duration, n => p.Value = "echo hello " + n);
+        var insert = new RawStatement(connection, "INSERT INTO bench_rows (payload) VALUES (?1)");
+        return InsertRate(path, connection, insert, perTransaction, duration, n => insert.Bind(1, "echo hello " + n));
     }
 
     /// <summary>
-    /// Runs <paramref name="insert"/> (its parameters set by <paramref name="bind"/> for row n),
+    /// Runs <paramref name="insert"/> (its parameters set by <paramref name="bind"/> for row n; bound by
+    /// position through SQLite's own API, as Core binds the statements it runs once per job),
     /// <paramref name="perTransaction"/> rows to a BEGIN IMMEDIATE … COMMIT, for <paramref name="duration"/>;
     /// then closes the connection, deletes the database and returns rows per second.
     /// </summary>
-    private static double InsertRate(string path, SqliteConnection connection, SqliteCommand insert, int perTransaction, TimeSpan duration, Action<long> bind)
+    private static double InsertRate(string path, SqliteConnection connection, RawStatement insert, int perTransaction, TimeSpan duration, Action<long> bind)
     {
         using (connection)
         {
@@ -56,7 +55,7 @@ internal static class Limits
                 for (var i = 0; i < perTransaction; i++, n++)
                 {
                     bind(n);
-                    insert.ExecuteNonQuery();
+                    insert.Run();
                 }
                 commit.ExecuteNonQuery();
             }
@@ -81,19 +80,14 @@ internal static class Limits
     {
         var path = scratch.NewDatabase("limit-jobs");
         var connection = SqliteDatabase.Open(path, new StoreOptions { Durability = Durability.Normal });
-        using var insert = connection.CreateCommand();
-        insert.CommandText = """
+        var insert = new RawStatement(connection, """
             INSERT INTO jobs (id, command, shell, queue, priority, state, run_at, next_run_at, created_at, updated_at)
-            VALUES ($id, $command, 'sh', 'default', 0, 'pending', $now, $now, $now, $now)
-            """;
-        var id = insert.Parameters.Add("$id", SqliteType.Text);
-        var command = insert.Parameters.Add("$command", SqliteType.Text);
-        insert.Parameters.Add("$now", SqliteType.Integer).Value = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        return InsertRate(path, connection, insert, perTransaction, duration, n =>
-        {
-            id.Value = "limit-" + n.ToString("D20", System.Globalization.CultureInfo.InvariantCulture);
-            command.Value = "echo hello " + n;
-        });
+            VALUES (?1, ?2, 'sh', 'default', 0, 'pending', ?3, ?3, ?3, ?3)
+            """);
+        insert.Bind(3, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        return InsertRate(path, connection, insert, perTransaction, duration, n => insert
+            .Bind(1, "limit-" + n.ToString("D20", System.Globalization.CultureInfo.InvariantCulture))
+            .Bind(2, "echo hello " + n));
     }
 
     /// <summary>
