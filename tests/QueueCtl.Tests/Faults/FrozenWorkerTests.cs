@@ -31,7 +31,7 @@ public sealed class FrozenWorkerTests(ITestOutputHelper output)
 
         using var first = WorkerProcess.Start(temp.DatabasePath);
         Assert.True(QueueAudit.WaitUntil(() => File.Exists(log) && File.ReadAllText(log).Contains("S 1"), TimeSpan.FromSeconds(60)), first.Log);
-        first.Freeze();
+        first.FreezeOutsideTransaction(temp.DatabasePath);
         try
         {
             using var second = WorkerProcess.Start(temp.DatabasePath);

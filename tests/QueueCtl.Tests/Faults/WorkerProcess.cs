@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Microsoft.Data.Sqlite;
 using QueueCtl.Core.Processes;
 using QueueCtl.Tests.Support;
 
@@ -38,6 +39,34 @@ public sealed class WorkerProcess : IDisposable
     public void Kill() { Signal(ProcessTools.SigKill); _process.WaitForExit(); }
     public void Freeze() => Signal(19); // SIGSTOP
     public void Thaw() => Signal(18);   // SIGCONT
+
+    /// <summary>
+    /// SIGSTOP at a moment the worker holds no write transaction. SQLite has one writer, so a worker
+    /// frozen inside a transaction blocks every other process until it is thawed or killed, and no
+    /// lease can help: that is a different fault from a worker frozen while its job runs. Until
+    /// another connection can take the write lock: thaw, let it run a moment, freeze again.
+    /// </summary>
+    public void FreezeOutsideTransaction(string database)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            Freeze();
+            if (WriteLockIsFree(database)) return;
+            Thaw();
+            if (attempt == 20) throw new InvalidOperationException("the worker held the database's write lock each of the 20 times it was frozen:\n" + Log);
+            Thread.Sleep(7);
+        }
+    }
+
+    private static bool WriteLockIsFree(string database)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false, DefaultTimeout = 1 }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA busy_timeout = 200; BEGIN IMMEDIATE; ROLLBACK;";
+        try { command.ExecuteNonQuery(); return true; }
+        catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6) { return false; } // SQLITE_BUSY, SQLITE_LOCKED
+    }
 
     /// <summary>SIGTERM (graceful stop), then wait for it to end.</summary>
     public bool Stop(TimeSpan wait)
