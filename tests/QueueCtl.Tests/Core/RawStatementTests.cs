@@ -38,6 +38,8 @@ public sealed class RawStatementTests : IDisposable
             (7, "other", "text"),
             (8, shared, 7L),
             (9, 42L, null), // the number bound two runs ago, after text in between
+            (10, "", "ünïcödé ✓ " + new string('x', 5000)), // empty text stays text; long and non-ASCII text whole
+            (11, "", null),
         };
         foreach (var (k, a, b) in rows)
         {
