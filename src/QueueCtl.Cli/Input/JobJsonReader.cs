@@ -23,12 +23,17 @@ internal static class JobJsonReader
     public static readonly IReadOnlyList<string> Fields =
         ["id", "command", "shell", "queue", "priority", "max_retries", "timeout_sec", "timeout", "run_at", "delay", "working_directory", "environment"];
 
+    // The same names as UTF-8, so that a field's name is matched without turning it into a string.
+    private static readonly byte[][] Utf8Fields = Fields.Select(Encoding.UTF8.GetBytes).ToArray();
+
     /// <param name="source">How to name the input in messages: "jobs.jsonl", "standard input", "the JSON argument".</param>
     /// <param name="baseDirectory">Relative working directories are resolved against this (the caller's directory).</param>
     public static IReadOnlyList<JobInput> Read(byte[] utf8, string source, string baseDirectory)
     {
         var context = new Context(utf8, source, baseDirectory);
-        if (System.Text.Unicode.Utf8.ToUtf16(utf8, new char[utf8.Length], out var valid, out _, replaceInvalidSequences: false) == System.Buffers.OperationStatus.InvalidData)
+        // Checked without decoding; only invalid text is decoded, to find where it goes wrong.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8)
+            && System.Text.Unicode.Utf8.ToUtf16(utf8, new char[utf8.Length], out var valid, out _, replaceInvalidSequences: false) == System.Buffers.OperationStatus.InvalidData)
             throw context.Error(context.LineOf(valid), "InvalidUtf8",
                 $"the text is not valid UTF-8 (byte 0x{utf8[valid]:X2} at offset {valid}). Save or pipe it as UTF-8.");
         var start = SkipWhitespace(utf8, utf8.AsSpan().StartsWith("\xEF\xBB\xBF"u8) ? 3 : 0);
@@ -130,26 +135,29 @@ internal static class JobJsonReader
     private static JobSpec ReadObject(ref Utf8JsonReader reader, Context context, int baseOffset)
     {
         var spec = new JobSpec();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = 0; // one bit per entry of Fields
         string? timeoutField = null;
         while (true)
         {
             Next(ref reader, context, baseOffset);
             if (reader.TokenType == JsonTokenType.EndObject) break;
-            var line = context.LineOf(baseOffset + reader.TokenStartIndex);
-            var name = reader.GetString()!;
-            if (!Fields.Contains(name))
-                throw context.Error(line, "UnknownField", $"unknown field {InputError.Quote(name)}. Job fields are: {string.Join(", ", Fields)}.");
-            if (!seen.Add(name))
-                throw context.Error(line, "DuplicateField", $"field \"{name}\" is given twice.");
+            // Lines are found (a search through the input) only for a message.
+            var at = baseOffset + reader.TokenStartIndex;
+            var index = FieldIndex(ref reader);
+            if (index < 0)
+                throw context.Error(context.LineOf(at), "UnknownField", $"unknown field {InputError.Quote(reader.GetString())}. Job fields are: {string.Join(", ", Fields)}.");
+            var name = Fields[index];
+            if ((seen & (1 << index)) != 0)
+                throw context.Error(context.LineOf(at), "DuplicateField", $"field \"{name}\" is given twice.");
+            seen |= 1 << index;
             if (name is "timeout" or "timeout_sec")
             {
                 if (timeoutField is not null)
-                    throw context.Error(line, "DuplicateField", $"\"{name}\" and \"{timeoutField}\" both set the timeout; give one of them.");
+                    throw context.Error(context.LineOf(at), "DuplicateField", $"\"{name}\" and \"{timeoutField}\" both set the timeout; give one of them.");
                 timeoutField = name;
             }
             Next(ref reader, context, baseOffset);
-            var field = new Field(name, line, context);
+            var field = new Field(name, at, context);
             switch (name)
             {
                 case "id": spec.Id = field.String(ref reader); break;
@@ -172,9 +180,19 @@ internal static class JobJsonReader
                 case "environment": spec.Environment = field.Environment(ref reader, context, baseOffset); break;
             }
         }
-        if (!seen.Contains("command"))
+        if ((seen & (1 << CommandField)) == 0)
             throw context.Error(context.LineOf(baseOffset + reader.TokenStartIndex), "MissingCommand", "the job has no \"command\" field. Every job needs the command line to run.");
         return spec;
+    }
+
+    private static readonly int CommandField = Fields.ToList().IndexOf("command");
+
+    /// <summary>The property name the reader is on, as an index into <see cref="Fields"/>; -1 if it is none of them.</summary>
+    private static int FieldIndex(ref Utf8JsonReader reader)
+    {
+        for (var i = 0; i < Utf8Fields.Length; i++)
+            if (reader.ValueTextEquals(Utf8Fields[i])) return i; // unescapes as it compares
+        return -1;
     }
 
     private static JobShell ParseShell(string value, Field field) => value.ToLowerInvariant() switch
@@ -186,10 +204,11 @@ internal static class JobJsonReader
         _ => throw field.Error("InvalidShell", $"{InputError.Quote(value)} is not a shell; use sh, cmd, pwsh or none"),
     };
 
-    private readonly struct Field(string name, int line, Context context)
+    /// <param name="at">Where the field's name starts in the input (its line is found only for a message).</param>
+    private readonly struct Field(string name, long at, Context context)
     {
         public QueueException Error(string errorId, string problem) =>
-            context.Error(line, errorId, $"field \"{name}\": {problem}.");
+            context.Error(context.LineOf(at), errorId, $"field \"{name}\": {problem}.");
 
         private QueueException WrongType(JsonTokenType found, string expected) =>
             Error("WrongType", $"expected {expected}, found {Describe(found)}");

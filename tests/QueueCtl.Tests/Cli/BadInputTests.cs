@@ -97,6 +97,11 @@ public class BadInputTests
         { "jobs.json", "[{\"id\":\"a\",\"command\":\"echo a\"}] trailing", "more text after", 2 },
         { "empty.jsonl", "\n\n", "holds no jobs", 2 },
         { "garbage.jsonl", "\u0001\u0002 this is not json", "line 1|not valid JSON", 2 },
+        // A field's own line, inside a job written over several lines.
+        { "jobs.json", "[\n  {\n    \"command\": \"echo a\",\n    \"priority\": \"high\"\n  }\n]", "line 4|field \"priority\"", 2 },
+        { "jobs.jsonl", "{\"command\":\"echo a\"}\n{\"command\":\"echo b\",\"queue\":\"x\",\"queue\":\"y\"}\n", "line 2|\"queue\" is given twice", 2 },
+        { "jobs.jsonl", "{\"command\":\"echo a\"}\n{\"command\":\"echo b\",\"timeout\":5,\n\"timeout_sec\":6}\n", "line 3|both set the timeout", 2 },
+        { "jobs.jsonl", "{\"command\":\"echo a\"}\n{\"queue\":\"x\"}\n", "line 2|no \"command\" field", 2 },
     };
 
     [Theory]

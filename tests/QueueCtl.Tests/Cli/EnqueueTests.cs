@@ -110,6 +110,18 @@ public class EnqueueTests
     }
 
     [Fact]
+    public void Field_names_written_with_json_escapes_are_the_same_fields()
+    {
+        using var temp = new TempQueue();
+        File.WriteAllText(temp.File("jobs.jsonl"), """
+            {"id":"e1","comm\u0061nd":"echo escaped","\u0071ueue":"q1"}
+            """);
+        Cli.Ok(temp, "enqueue", "--file", temp.File("jobs.jsonl"));
+        Assert.Equal("echo escaped", Cli.Job(temp, "e1").Command);
+        Assert.Equal("q1", Cli.Job(temp, "e1").Queue);
+    }
+
+    [Fact]
     public void File_with_a_json_array_and_stdin_both_work()
     {
         using var temp = new TempQueue();
