@@ -29,7 +29,7 @@ public sealed class JobQueue : IDisposable
     private DateTimeOffset Now => _store.Clock.UtcNow;
 
     /// <summary>Checks a spec as enqueue would, without writing. Throws a QueueException naming the problem.</summary>
-    public void Validate(JobSpec spec) => JobSpecValidator.Validate(spec, Now);
+    public void Validate(JobSpec spec) => JobSpecValidator.Check(spec, Now);
 
     public QueueJob Enqueue(JobSpec spec, DuplicatePolicy duplicates = DuplicatePolicy.Fail)
     {
