@@ -129,18 +129,20 @@ internal sealed partial class SqliteQueueStore
         {
             var results = new List<FinishResult>(attempts.Count);
             var done = 0;
+            // Looked up once per batch, not once per job.
+            var (finish, handBack, close) = (Statement(FinishJobSql), Statement(HandBackJobSql), Statement(FinishAttemptSql));
             foreach (var (job, result) in attempts)
             {
                 var (state, retryAt) = JobLifecycle.AfterAttempt(result.Outcome, job.Attempt, job.MaxRetries, config, now, Random.Shared.NextDouble());
                 var applied = result.Outcome == AttemptOutcome.HandedBack
-                    ? Statement(HandBackJobSql).Bind(1, nowMs).Bind(2, job.Id).Bind(3, job.LeaseToken).Run() == 1
-                    : Statement(FinishJobSql)
+                    ? handBack.Bind(1, nowMs).Bind(2, job.Id).Bind(3, job.LeaseToken).Run() == 1
+                    : finish
                         .Bind(1, JobLifecycle.StateName(state)).Bind(2, result.ExitCode).Bind(3, result.Error).Bind(4, result.Output)
                         .Bind(5, nowMs).Bind(6, retryAt is { } at ? Ms(at) : null).Bind(7, job.Id).Bind(8, job.LeaseToken)
                         .Run() == 1;
                 if (applied)
                 {
-                    CloseAttempt(job.Id, job.LeaseToken, nowMs, result.Outcome, result.ExitCode, result.Error);
+                    CloseAttempt(close, job.Id, job.LeaseToken, nowMs, result.Outcome, result.ExitCode, result.Error);
                     if (result.Outcome != AttemptOutcome.HandedBack) done++;
                 }
                 results.Add(new FinishResult(job, result, applied, applied ? state : null, applied ? retryAt : null));
@@ -156,9 +158,9 @@ internal sealed partial class SqliteQueueStore
         });
     }
 
-    /// <summary>Writes how an attempt ended into its row (opened when its job was claimed).</summary>
-    private void CloseAttempt(string jobId, long leaseToken, long nowMs, AttemptOutcome outcome, int? exitCode, string? error) =>
-        Statement(FinishAttemptSql)
+    /// <summary>Writes how an attempt ended into its row (opened when its job was claimed), through <paramref name="close"/>: FinishAttemptSql.</summary>
+    private static void CloseAttempt(RawStatement close, string jobId, long leaseToken, long nowMs, AttemptOutcome outcome, int? exitCode, string? error) =>
+        close
             .Bind(1, nowMs).Bind(2, JobLifecycle.OutcomeName(outcome)).Bind(3, exitCode).Bind(4, error)
             .Bind(5, jobId).Bind(6, leaseToken)
             .Run();
@@ -212,7 +214,7 @@ internal sealed partial class SqliteQueueStore
             With(update, "$id", lease.JobId);
             With(update, "$token", lease.LeaseToken);
             if (update.ExecuteNonQuery() != 1) return false;
-            CloseAttempt(lease.JobId, lease.LeaseToken, Ms(now), AttemptOutcome.WorkerLost, null, error);
+            CloseAttempt(Statement(FinishAttemptSql), lease.JobId, lease.LeaseToken, Ms(now), AttemptOutcome.WorkerLost, null, error);
             return true;
         });
     }
