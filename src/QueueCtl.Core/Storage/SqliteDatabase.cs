@@ -43,6 +43,10 @@ internal static class SqliteDatabase
             // 64 MiB of page cache (default 2 MiB): a deep queue's indexes and a 100,000-job batch fit in
             // memory instead of going back to the OS for every page. Pages are only cached as they are read.
             Execute(connection, "PRAGMA cache_size = -65536;");
+            // A statement that writes many rows (a grouped insert) keeps a journal of its own; by default
+            // it moves to a temporary file once past 64 KiB and stays one until the transaction ends,
+            // so a 100,000-job batch made a write system call for every later statement.
+            Execute(connection, "PRAGMA temp_store = MEMORY;");
             Migrate(connection, path);
             if (options.MaxPageCount is { } pages) Execute(connection, $"PRAGMA max_page_count = {pages};");
             Verified.TryAdd(path, true);

@@ -1,3 +1,4 @@
+using System.Text;
 using QueueCtl.Core.Errors;
 using QueueCtl.Core.Jobs;
 
@@ -5,13 +6,37 @@ namespace QueueCtl.Core.Storage;
 
 internal sealed partial class SqliteQueueStore
 {
-    // Run once per job (RawStatement, positional parameters).
-    private const string InsertJobSql = """
+    private const string InsertJobColumns = """
         INSERT INTO jobs (id, command, shell, queue, priority, state, attempts, max_retries, timeout_sec,
                           run_at, next_run_at, run_at_fixed, working_directory, environment, created_at, updated_at)
-        VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?12)
-        ON CONFLICT(id) DO NOTHING
+        VALUES
         """;
+
+    /// <summary>Parameters one job binds in an insert; ?1 (the enqueue time) is shared by every row.</summary>
+    private const int InsertParametersPerJob = 11;
+
+    /// <summary>
+    /// Jobs one grouped INSERT writes. SQLite then opens its cursors and starts its program once per
+    /// group instead of once per job: raw inserts into the jobs table went from 150–220k to 200–280k
+    /// rows/s with groups of 8 to 32 (16 is in the middle; more gained nothing).
+    /// </summary>
+    internal const int InsertGroup = 16;
+
+    // Run once per job, or once per group of jobs (RawStatement, positional parameters).
+    private static readonly string InsertJobSql = InsertSql(1);
+    private static readonly string InsertGroupSql = InsertSql(InsertGroup);
+
+    private static string InsertSql(int rows)
+    {
+        var sql = new StringBuilder(InsertJobColumns);
+        for (var row = 0; row < rows; row++)
+        {
+            var p = 1 + row * InsertParametersPerJob; // this row's parameters are ?(p+1) … ?(p+11)
+            sql.Append(row == 0 ? "\n    " : ",\n    ")
+               .Append($"(?{p + 1}, ?{p + 2}, ?{p + 3}, ?{p + 4}, ?{p + 5}, 'pending', 0, ?{p + 6}, ?{p + 7}, ?{p + 8}, ?{p + 8}, ?{p + 9}, ?{p + 10}, ?{p + 11}, ?1, ?1)");
+        }
+        return sql.Append("\nON CONFLICT(id) DO NOTHING").ToString();
+    }
 
     /// <summary>Writes already-validated jobs in one transaction: all of them, or (on a refused duplicate) none.</summary>
     public EnqueueResult Enqueue(IReadOnlyList<JobSpecValidator.ValidJob> jobs, DuplicatePolicy duplicates)
@@ -19,20 +44,53 @@ internal sealed partial class SqliteQueueStore
         var now = NowMs;
         return Write(() =>
         {
-            var insert = Statement(InsertJobSql).Bind(12, now);
-            var added = new List<string>(jobs.Count);
-            var skipped = new List<string>();
-            foreach (var job in jobs)
-            {
-                insert.Bind(1, job.Id).Bind(2, job.Command).Bind(3, ShellName(job.Shell)).Bind(4, job.Queue).Bind(5, job.Priority)
-                    .Bind(6, job.MaxRetries).Bind(7, job.TimeoutSec).Bind(8, Ms(job.RunAt)).Bind(9, job.RunAtFixed ? 1 : 0)
-                    .Bind(10, job.WorkingDirectory).Bind(11, job.EnvironmentJson);
-                if (insert.Run() == 1) { added.Add(job.Id); continue; }
-                if (duplicates == DuplicatePolicy.Skip) { skipped.Add(job.Id); continue; }
-                throw new QueueException(QueueErrorKind.Conflict, "DuplicateJobId",
-                    $"A job with id '{job.Id}' already exists, so nothing was enqueued. Choose another id, or ask to skip existing ids (--skip-existing, -SkipExisting).", job.Id);
-            }
-            return new EnqueueResult(added, skipped);
+            if (jobs.Count < InsertGroup) return InsertOneByOne(jobs, duplicates, now);
+            // Groups first, under a savepoint. A group that wrote fewer rows than it holds met an id
+            // that exists (or repeats in the batch); which one is only known one by one, so the groups
+            // are undone and the whole batch goes through the one-by-one path, in the same transaction.
+            Run("SAVEPOINT enqueue_groups;");
+            var grouped = InsertInGroups(jobs, now);
+            if (!grouped) Run("ROLLBACK TO enqueue_groups;");
+            Run("RELEASE enqueue_groups;");
+            return grouped ? new EnqueueResult(jobs.Select(job => job.Id).ToList(), []) : InsertOneByOne(jobs, duplicates, now);
         });
     }
+
+    /// <summary>Inserts every job, <see cref="InsertGroup"/> to a statement; false as soon as a group met an existing id.</summary>
+    private bool InsertInGroups(IReadOnlyList<JobSpecValidator.ValidJob> jobs, long now)
+    {
+        var group = Statement(InsertGroupSql).Bind(1, now);
+        var whole = jobs.Count - jobs.Count % InsertGroup;
+        for (var start = 0; start < whole; start += InsertGroup)
+        {
+            for (var row = 0; row < InsertGroup; row++)
+                BindJob(group, 1 + row * InsertParametersPerJob, jobs[start + row]);
+            if (group.Run() != InsertGroup) return false;
+        }
+        var single = Statement(InsertJobSql).Bind(1, now);
+        for (var i = whole; i < jobs.Count; i++)
+            if (BindJob(single, 1, jobs[i]).Run() != 1) return false;
+        return true;
+    }
+
+    private EnqueueResult InsertOneByOne(IReadOnlyList<JobSpecValidator.ValidJob> jobs, DuplicatePolicy duplicates, long now)
+    {
+        var insert = Statement(InsertJobSql).Bind(1, now);
+        var added = new List<string>(jobs.Count);
+        var skipped = new List<string>();
+        foreach (var job in jobs)
+        {
+            if (BindJob(insert, 1, job).Run() == 1) { added.Add(job.Id); continue; }
+            if (duplicates == DuplicatePolicy.Skip) { skipped.Add(job.Id); continue; }
+            throw new QueueException(QueueErrorKind.Conflict, "DuplicateJobId",
+                $"A job with id '{job.Id}' already exists, so nothing was enqueued. Choose another id, or ask to skip existing ids (--skip-existing, -SkipExisting).", job.Id);
+        }
+        return new EnqueueResult(added, skipped);
+    }
+
+    /// <summary>Binds one job's values to parameters ?(first+1) … ?(first+11).</summary>
+    private static RawStatement BindJob(RawStatement insert, int first, JobSpecValidator.ValidJob job) => insert
+        .Bind(first + 1, job.Id).Bind(first + 2, job.Command).Bind(first + 3, ShellName(job.Shell)).Bind(first + 4, job.Queue)
+        .Bind(first + 5, job.Priority).Bind(first + 6, job.MaxRetries).Bind(first + 7, job.TimeoutSec).Bind(first + 8, Ms(job.RunAt))
+        .Bind(first + 9, job.RunAtFixed ? 1 : 0).Bind(first + 10, job.WorkingDirectory).Bind(first + 11, job.EnvironmentJson);
 }
