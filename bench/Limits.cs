@@ -32,16 +32,16 @@ internal static class Limits
         var path = scratch.NewDatabase(name);
         var connection = Open(path, durability);
         var insert = new RawStatement(connection, "INSERT INTO bench_rows (payload) VALUES (?1)");
-        return InsertRate(path, connection, insert, perTransaction, duration, n => insert.Bind(1, "echo hello " + n));
+        return InsertRate(path, connection, perTransaction, duration, n => insert.Bind(1, "echo hello " + n).Run(), insert);
     }
 
     /// <summary>
-    /// Runs <paramref name="insert"/> (its parameters set by <paramref name="bind"/> for row n; bound by
-    /// position through SQLite's own API, as Core binds the statements it runs once per job),
-    /// <paramref name="perTransaction"/> rows to a BEGIN IMMEDIATE … COMMIT, for <paramref name="duration"/>;
-    /// then closes the connection, deletes the database and returns rows per second.
+    /// Calls <paramref name="insertRow"/> for rows 0, 1, 2, … (statements bound by position through
+    /// SQLite's own API, as Core binds the statements it runs once per job), <paramref name="perTransaction"/>
+    /// rows to a BEGIN IMMEDIATE … COMMIT, for <paramref name="duration"/>; then closes the connection,
+    /// deletes the database and returns rows per second. <paramref name="statements"/> are disposed before the connection.
     /// </summary>
-    private static double InsertRate(string path, SqliteConnection connection, RawStatement insert, int perTransaction, TimeSpan duration, Action<long> bind)
+    private static double InsertRate(string path, SqliteConnection connection, int perTransaction, TimeSpan duration, Action<long> insertRow, params RawStatement[] statements)
     {
         using (connection)
         {
@@ -52,15 +52,11 @@ internal static class Limits
             while (clock.Elapsed < duration)
             {
                 begin.ExecuteNonQuery();
-                for (var i = 0; i < perTransaction; i++, n++)
-                {
-                    bind(n);
-                    insert.Run();
-                }
+                for (var i = 0; i < perTransaction; i++, n++) insertRow(n);
                 commit.ExecuteNonQuery();
             }
             var rate = n / clock.Elapsed.TotalSeconds;
-            insert.Dispose();
+            foreach (var statement in statements) statement.Dispose();
             connection.Dispose();
             Scratch.Delete(path);
             return rate;
@@ -73,22 +69,34 @@ internal static class Limits
 
     /// <summary>
     /// Rows per second written straight into QueueCtl's own jobs table (its unique id and the partial
-    /// indexes a pending job is in included) with plain SQL, <paramref name="perTransaction"/> to a transaction: what the
-    /// schema costs before any of Core's code runs.
+    /// indexes a pending job is in included) with plain SQL, <paramref name="perTransaction"/> to a
+    /// transaction: what the schema costs before any of Core's code runs. Many rows to a transaction
+    /// are written as Core writes a batch, <see cref="SqliteQueueStore.InsertGroup"/> to an INSERT.
     /// </summary>
     public static double JobsTableRows(Scratch scratch, TimeSpan duration, int perTransaction)
     {
         var path = scratch.NewDatabase("limit-jobs");
         var connection = SqliteDatabase.Open(path, new StoreOptions { Durability = Durability.Normal });
-        var insert = new RawStatement(connection, """
-            INSERT INTO jobs (id, command, shell, queue, priority, state, run_at, next_run_at, created_at, updated_at)
-            VALUES (?1, ?2, 'sh', 'default', 0, 'pending', ?3, ?3, ?3, ?3)
-            """);
-        insert.Bind(3, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        return InsertRate(path, connection, insert, perTransaction, duration, n => insert
-            .Bind(1, "limit-" + n.ToString("D20", System.Globalization.CultureInfo.InvariantCulture))
-            .Bind(2, "echo hello " + n));
+        var group = perTransaction >= SqliteQueueStore.InsertGroup ? SqliteQueueStore.InsertGroup : 1;
+        var grouped = perTransaction - perTransaction % group; // the rest of each transaction one by one
+        var single = new RawStatement(connection, JobsInsert(1));
+        var many = new RawStatement(connection, JobsInsert(group));
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        single.Bind(1, now);
+        many.Bind(1, now);
+        return InsertRate(path, connection, perTransaction, duration, n =>
+        {
+            var i = (int)(n % perTransaction);
+            var (insert, slot) = i < grouped ? (many, i % group) : (single, 0);
+            insert.Bind(2 + 2 * slot, "limit-" + n.ToString("D20", System.Globalization.CultureInfo.InvariantCulture))
+                .Bind(3 + 2 * slot, "echo hello " + n);
+            if (insert == single || slot == group - 1) insert.Run();
+        }, single, many);
     }
+
+    private static string JobsInsert(int rows) =>
+        "INSERT INTO jobs (id, command, shell, queue, priority, state, run_at, next_run_at, created_at, updated_at) VALUES " +
+        string.Join(", ", Enumerable.Range(0, rows).Select(r => $"(?{2 + 2 * r}, ?{3 + 2 * r}, 'sh', 'default', 0, 'pending', ?1, ?1, ?1, ?1)"));
 
     /// <summary>
     /// <paramref name="argv"/> (`/bin/sh -c true`, or `/bin/true` itself) started with posix_spawn in a

@@ -87,7 +87,7 @@ internal static class Suite
             }
             await AddSync(new Row(g, "  jobs-table rows, raw SQL, 1 per transaction", Unit.PerSecond) { Limit = commitNormal, Note = "plain INSERTs into QueueCtl's jobs table (unique id + the partial indexes a pending job is in): the schema's own cost, before any Core code" },
                 () => Sample.Measure(runs, () => Limits.JobsTableRows(scratch, d, 1)));
-            await AddSync(new Row(g, "  jobs-table rows, raw SQL, 1,000 per transaction", Unit.PerSecond) { Limit = batchRows },
+            await AddSync(new Row(g, "  jobs-table rows, raw SQL, 1,000 per transaction", Unit.PerSecond) { Limit = batchRows, Note = $"the same INSERTs, {SqliteQueueStore.InsertGroup} rows to a statement as Core writes a batch: the schema's own cost for a batch" },
                 () => Sample.Measure(runs, () => Limits.JobsTableRows(scratch, d, 1000)));
             if (await AddSync(new Row(g, ".NET process floor (bench exe --noop, wall)", Unit.Ms) { Note = "the runtime's own start-up: the floor for a queuectl that runs on the .NET runtime; a native queuectl (install.sh's default) does not pay it" }, () => Sample.Measure(runs, EnqueueBench.DotnetFloor)) is { } f)
                 floor = new Limit(".NET floor", f, Unit.Ms);
