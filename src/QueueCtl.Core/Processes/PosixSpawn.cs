@@ -13,7 +13,7 @@ internal static partial class PosixSpawn
     private const short SetSignalDefaults = 0x04, SetSignalMask = 0x08, SetSid = 0x80;
     private const int CloseOnExec = 0x80000, ReadOnly = 0;
     private const int SigChld = 17;
-    public const int EINTR = 4, ENOEXEC = 8, ECHILD = 10, EACCES = 13;
+    public const int ENOENT = 2, EINTR = 4, ENOEXEC = 8, ECHILD = 10, EACCES = 13, ENOTDIR = 20;
 
     /// <summary>Linux with a C library that has posix_spawn_file_actions_addchdir_np (glibc 2.29, musl 1.1.24) and so POSIX_SPAWN_SETSID.</summary>
     public static bool Supported { get; } = OperatingSystem.IsLinux()
@@ -138,7 +138,19 @@ internal static partial class PosixSpawn
     public const short PollIn = 0x1;
 
     /// <summary>Whether a file exists, is not a folder, and this process may execute it.</summary>
-    public static bool IsExecutableFile(string path) => access(path, 1 /* X_OK */) == 0 && !Directory.Exists(path);
+    /// <summary>What a program path holds, as far as starting it goes.</summary>
+    public enum ProgramCheck { Executable, Absent, Other }
+
+    /// <summary>
+    /// Executable (a file this process may run), Absent (nothing there, or a folder on the way is not
+    /// one), or Other (a folder, or a file that cannot be run). One access(2) call for a path that
+    /// is not there, the common answer along a PATH.
+    /// </summary>
+    public static ProgramCheck CheckProgram(string path)
+    {
+        if (access(path, 1 /* X_OK */) == 0) return Directory.Exists(path) ? ProgramCheck.Other : ProgramCheck.Executable;
+        return Marshal.GetLastPInvokeError() is ENOENT or ENOTDIR ? ProgramCheck.Absent : ProgramCheck.Other;
+    }
 
     /// <summary>
     /// A worker started with SIGCHLD ignored would have its children reaped by the kernel, and no
@@ -185,7 +197,7 @@ internal static partial class PosixSpawn
     [LibraryImport("libc", SetLastError = true)] private static partial nint syscall(nint number, nint arg1, nint arg2);
     [LibraryImport("libc", SetLastError = true)] private static partial int poll(Span<PollFd> fds, nuint count, int timeoutMs);
     [LibraryImport("libc", EntryPoint = "read", SetLastError = true)] private static partial nint read_(int fd, Span<byte> buffer, nuint count);
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)] private static partial int access(string path, int mode);
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)] private static partial int access(string path, int mode);
     [LibraryImport("libc")] private static partial int sigaction(int signal, IntPtr action, Span<byte> oldAction);
     [LibraryImport("libc")] private static partial nint signal(int signal, nint handler);
 }

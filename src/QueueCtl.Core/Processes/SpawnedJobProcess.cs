@@ -106,12 +106,19 @@ internal sealed class SpawnedJobProcess : JobProcess
         notExecutable = null;
         if (name.Contains('/')) return name;
         var path = environment.GetValueOrDefault("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
-        var start = Path.GetFullPath(folder ?? "."); // relative PATH entries are relative to where the job runs
+        string? start = null; // relative PATH entries are relative to where the job runs
+        // This runs before every job that starts a program by name, on the way from one job to the
+        // next: a plain absolute entry is used as it is, and a miss costs one system call.
         foreach (var entry in path.Split(':'))
         {
-            var candidate = Path.Combine(Path.GetFullPath(entry.Length == 0 ? "." : entry, start), name);
-            if (PosixSpawn.IsExecutableFile(candidate)) return candidate;
-            if (File.Exists(candidate)) notExecutable ??= candidate;
+            var entryFolder = entry.StartsWith('/') && !entry.Contains("/.", StringComparison.Ordinal) ? entry
+                : Path.GetFullPath(entry.Length == 0 ? "." : entry, start ??= Path.GetFullPath(folder ?? "."));
+            var candidate = Path.Join(entryFolder, name);
+            switch (PosixSpawn.CheckProgram(candidate))
+            {
+                case PosixSpawn.ProgramCheck.Executable: return candidate;
+                case PosixSpawn.ProgramCheck.Other when File.Exists(candidate): notExecutable ??= candidate; break;
+            }
         }
         return null;
     }

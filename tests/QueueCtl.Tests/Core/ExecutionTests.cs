@@ -206,6 +206,34 @@ public abstract class ExecutionTests
     }
 
     [Fact]
+    public async Task The_path_search_passes_over_what_cannot_be_run_and_names_a_program_that_cannot()
+    {
+        using var temp = new TempQueue();
+        var tools = Directory.CreateDirectory(temp.File("tools")).FullName;
+        WriteScript(Path.Combine(tools, "greet-tool"), "#!/bin/sh\necho \"found $1\"\n");
+        // Before it along the PATH: a folder of the same name, a file that cannot be run, a PATH entry
+        // that is a file rather than a folder, and the tools folder spelt with "..".
+        var shadows = Directory.CreateDirectory(temp.File("shadows")).FullName;
+        Directory.CreateDirectory(Path.Combine(shadows, "greet-tool"));
+        var locked = Directory.CreateDirectory(temp.File("locked")).FullName;
+        WriteScript(Path.Combine(locked, "greet-tool"), "#!/bin/sh\necho locked\n", executable: false);
+        var notAFolder = WriteScript(temp.File("not-a-folder"), "#!/bin/sh\n");
+        var roundabout = Path.Combine(shadows, "..", "tools");
+        var environment = new Dictionary<string, string> { ["PATH"] = $"{shadows}:{notAFolder}:{locked}:{roundabout}:/usr/bin:/bin" };
+
+        var found = await Run(Job("greet-tool it", JobShell.None, environment: environment));
+        Assert.Equal(AttemptOutcome.Succeeded, found.Outcome);
+        Assert.Equal("found it\n", found.Output);
+
+        // Without the tools folder, the file that cannot be run is what the job's failure is about.
+        environment["PATH"] = $"{shadows}:{notAFolder}:{locked}:/usr/bin:/bin";
+        var refused = await Run(Job("greet-tool it", JobShell.None, environment: environment));
+        Assert.Equal(AttemptOutcome.Failed, refused.Outcome);
+        Assert.Contains("not executable", refused.Error);
+        Assert.DoesNotContain("locked", refused.Output ?? "");
+    }
+
+    [Fact]
     public async Task A_script_without_a_shebang_line_runs_with_sh()
     {
         using var temp = new TempQueue();
