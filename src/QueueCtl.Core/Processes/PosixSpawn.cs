@@ -137,7 +137,6 @@ internal static partial class PosixSpawn
 
     public const short PollIn = 0x1;
 
-    /// <summary>Whether a file exists, is not a folder, and this process may execute it.</summary>
     /// <summary>What a program path holds, as far as starting it goes.</summary>
     public enum ProgramCheck { Executable, Absent, Other }
 
