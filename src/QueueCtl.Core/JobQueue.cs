@@ -33,8 +33,9 @@ public sealed class JobQueue : IDisposable
 
     public QueueJob Enqueue(JobSpec spec, DuplicatePolicy duplicates = DuplicatePolicy.Fail)
     {
-        var result = EnqueueMany([spec], duplicates);
-        return GetJob(result.Added.Count > 0 ? result.Added[0] : result.Skipped[0]);
+        var (added, job) = _store.EnqueueOne(JobSpecValidator.Validate(spec, Now), duplicates);
+        if (added) WakeWorkers();
+        return job;
     }
 
     /// <summary>Enqueues all of <paramref name="specs"/> in one transaction: if any is refused, none is written.</summary>

@@ -17,6 +17,8 @@ internal interface IQueueStore : IDisposable
     IClock Clock { get; }
 
     EnqueueResult Enqueue(IReadOnlyList<JobSpecValidator.ValidJob> jobs, DuplicatePolicy duplicates);
+    /// <summary>Enqueues one job and reads it back as stored, in one transaction: whether it was added, and the job (the existing one when skipped).</summary>
+    (bool Added, QueueJob Job) EnqueueOne(JobSpecValidator.ValidJob job, DuplicatePolicy duplicates);
 
     IReadOnlyList<ClaimedJob> Claim(string workerId, IReadOnlyList<string> queues, int limit, QueueConfig config);
     bool RecordProcess(ClaimedJob job, int pid);

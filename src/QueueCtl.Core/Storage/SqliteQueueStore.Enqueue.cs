@@ -56,6 +56,20 @@ internal sealed partial class SqliteQueueStore
         });
     }
 
+    /// <summary>
+    /// One job, read back inside the same transaction: one transaction instead of three (the
+    /// insert, then reads of the configuration and of the row), about a fifth of a single enqueue.
+    /// </summary>
+    public (bool Added, QueueJob Job) EnqueueOne(JobSpecValidator.ValidJob job, DuplicatePolicy duplicates)
+    {
+        var now = NowMs;
+        return Write(() =>
+        {
+            var added = InsertOneByOne([job], duplicates, now).Added.Count == 1;
+            return (added, GetJob(job.Id, GetConfig()) ?? throw JobNotFound(job.Id));
+        });
+    }
+
     /// <summary>Inserts every job, <see cref="InsertGroup"/> to a statement; false as soon as a group met an existing id.</summary>
     private bool InsertInGroups(IReadOnlyList<JobSpecValidator.ValidJob> jobs, long now)
     {

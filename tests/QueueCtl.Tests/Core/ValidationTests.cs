@@ -241,6 +241,32 @@ public class ValidationTests
     }
 
     [Fact]
+    public void Enqueue_returns_the_job_exactly_as_stored_or_the_one_already_there()
+    {
+        using var q = new CoreQueue();
+        var spec = new JobSpec
+        {
+            Id = "full", Command = "echo full", Shell = JobShell.None, Queue = "q1", Priority = 7, TimeoutSec = 40,
+            Delay = TimeSpan.FromSeconds(9), WorkingDirectory = "/srv", Environment = new Dictionary<string, string> { ["A"] = "1" },
+        };
+        var returned = q.Queue.Enqueue(spec);
+        var stored = q.Queue.GetJob("full");
+        foreach (var property in typeof(QueueJob).GetProperties())
+        {
+            var (a, b) = (property.GetValue(returned), property.GetValue(stored));
+            if (a is IEnumerable<KeyValuePair<string, string>> pairs) Assert.Equal(pairs.OrderBy(p => p.Key), ((IEnumerable<KeyValuePair<string, string>>)b!).OrderBy(p => p.Key));
+            else Assert.True(Equals(a, b), $"{property.Name}: returned {a}, stored {b}");
+        }
+        Assert.Equal(q.Store.GetConfig().MaxRetries, returned.MaxRetries); // unset: the configured default
+        Assert.Equal(JobState.Pending, returned.State);
+
+        var again = q.Queue.Enqueue(new JobSpec { Id = "full", Command = "echo other" }, DuplicatePolicy.Skip);
+        Assert.Equal("echo full", again.Command);
+        Assert.Equal(returned.CreatedAt, again.CreatedAt);
+        Assert.Equal(1, q.Count());
+    }
+
+    [Fact]
     public void A_duplicate_inside_one_batch_is_refused_too()
     {
         using var q = new CoreQueue();
