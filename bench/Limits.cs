@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using QueueCtl.Core.Processes;
 using QueueCtl.Core.Storage;
@@ -38,7 +39,7 @@ internal static class Limits
     /// <summary>
     /// Calls <paramref name="insertRow"/> for rows 0, 1, 2, … (statements bound by position through
     /// SQLite's own API, as Core binds the statements it runs once per job), <paramref name="perTransaction"/>
-    /// rows to a BEGIN IMMEDIATE … COMMIT, for <paramref name="duration"/>; then closes the connection,
+    /// rows to a BEGIN IMMEDIATE … COMMIT, for <paramref name="duration"/> (at least one transaction); then closes the connection,
     /// deletes the database and returns rows per second. <paramref name="statements"/> are disposed before the connection.
     /// </summary>
     private static double InsertRate(string path, SqliteConnection connection, int perTransaction, TimeSpan duration, Action<long> insertRow, params RawStatement[] statements)
@@ -49,12 +50,12 @@ internal static class Limits
             using var commit = connection.CreateCommand(); commit.CommandText = "COMMIT";
             var clock = Stopwatch.StartNew();
             long n = 0;
-            while (clock.Elapsed < duration)
+            do
             {
                 begin.ExecuteNonQuery();
                 for (var i = 0; i < perTransaction; i++, n++) insertRow(n);
                 commit.ExecuteNonQuery();
-            }
+            } while (clock.Elapsed < duration);
             var rate = n / clock.Elapsed.TotalSeconds;
             foreach (var statement in statements) statement.Dispose();
             connection.Dispose();
@@ -72,15 +73,18 @@ internal static class Limits
     /// indexes a pending job is in included) with plain SQL, <paramref name="perTransaction"/> to a
     /// transaction: what the schema costs before any of Core's code runs. Many rows to a transaction
     /// are written as Core writes a batch, <see cref="SqliteQueueStore.InsertGroup"/> to an INSERT.
+    /// With <paramref name="duration"/> zero, one transaction is timed (as one EnqueueMany call is).
+    /// <paramref name="shape"/> takes B-trees away, to show what each costs.
     /// </summary>
-    public static double JobsTableRows(Scratch scratch, TimeSpan duration, int perTransaction)
+    public static double JobsTableRows(Scratch scratch, TimeSpan duration, int perTransaction, JobsTableShape shape = JobsTableShape.AsQueueCtlHasIt)
     {
         var path = scratch.NewDatabase("limit-jobs");
         var connection = SqliteDatabase.Open(path, new StoreOptions { Durability = Durability.Normal });
+        var table = CreateTable(connection, shape);
         var group = perTransaction >= SqliteQueueStore.InsertGroup ? SqliteQueueStore.InsertGroup : 1;
         var grouped = perTransaction - perTransaction % group; // the rest of each transaction one by one
-        var single = new RawStatement(connection, JobsInsert(1));
-        var many = new RawStatement(connection, JobsInsert(group));
+        var single = new RawStatement(connection, JobsInsert(table, 1));
+        var many = new RawStatement(connection, JobsInsert(table, group));
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         single.Bind(1, now);
         many.Bind(1, now);
@@ -94,8 +98,31 @@ internal static class Limits
         }, single, many);
     }
 
-    private static string JobsInsert(int rows) =>
-        "INSERT INTO jobs (id, command, shell, queue, priority, state, run_at, next_run_at, created_at, updated_at) VALUES " +
+    /// <summary>
+    /// The table the rows go to: the jobs table itself, or a copy of its columns (the same CREATE
+    /// TABLE, read back from the database, without UNIQUE) with only the index the shape names.
+    /// </summary>
+    private static string CreateTable(SqliteConnection connection, JobsTableShape shape)
+    {
+        if (shape == JobsTableShape.AsQueueCtlHasIt) return "jobs";
+        var jobs = (string)SqliteDatabase.Scalar(connection, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'jobs'")!;
+        SqliteDatabase.Execute(connection, Regex.Replace(jobs, @"^CREATE TABLE jobs\b", "CREATE TABLE bench_jobs").Replace(" UNIQUE", "", StringComparison.Ordinal));
+        var wanted = 0;
+        if (shape == JobsTableShape.TableAndUniqueId)
+        {
+            SqliteDatabase.Execute(connection, "CREATE UNIQUE INDEX bench_jobs_id ON bench_jobs(id)");
+            wanted = 1;
+        }
+        // A schema change that gave the copy another B-tree (a text primary key, a second UNIQUE)
+        // would make the row measure something else: refuse rather than mislead.
+        var indexes = Convert.ToInt32(SqliteDatabase.Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'bench_jobs'"), System.Globalization.CultureInfo.InvariantCulture);
+        if (indexes != wanted)
+            throw new InvalidOperationException($"the copy of the jobs table has {indexes} index(es), not {wanted}: the bench's {shape} row no longer matches the schema");
+        return "bench_jobs";
+    }
+
+    private static string JobsInsert(string table, int rows) =>
+        $"INSERT INTO {table} (id, command, shell, queue, priority, state, run_at, next_run_at, created_at, updated_at) VALUES " +
         string.Join(", ", Enumerable.Range(0, rows).Select(r => $"(?{2 + 2 * r}, ?{3 + 2 * r}, 'sh', 'default', 0, 'pending', ?1, ?1, ?1, ?1)"));
 
     /// <summary>
@@ -151,4 +178,15 @@ internal static class Limits
         threads.ForEach(t => t.Join());
         return Interlocked.Read(ref n) / clock.Elapsed.TotalSeconds;
     }
+}
+
+/// <summary>Which of the jobs table's B-trees a raw-SQL reference row writes to.</summary>
+internal enum JobsTableShape
+{
+    /// <summary>The jobs table as Core writes it: the rows, the unique id, and the ready indexes a due job is in.</summary>
+    AsQueueCtlHasIt,
+    /// <summary>The same columns with no index at all: the rows alone.</summary>
+    TableAlone,
+    /// <summary>The same columns with only the unique id: the least a queue that finds jobs by id keeps.</summary>
+    TableAndUniqueId,
 }

@@ -89,6 +89,12 @@ internal static class Suite
                 () => Sample.Measure(runs, () => Limits.JobsTableRows(scratch, d, 1)));
             await AddSync(new Row(g, "  jobs-table rows, raw SQL, 1,000 per transaction", Unit.PerSecond) { Limit = batchRows, Note = $"the same INSERTs, {SqliteQueueStore.InsertGroup} rows to a statement as Core writes a batch: the schema's own cost for a batch" },
                 () => Sample.Measure(runs, () => Limits.JobsTableRows(scratch, d, 1000)));
+            await AddSync(new Row(g, $"  jobs-table rows, raw SQL, {Size(o.BatchJobs)} in 1 transaction", Unit.PerSecond) { Limit = batchRows, Note = "the work of one EnqueueMany call of as many jobs, in plain SQL: a new database, the same INSERTs, one commit (with the checkpoint it sets off)" },
+                () => Sample.Measure(runs, () => Limits.JobsTableRows(scratch, TimeSpan.Zero, o.BatchJobs)));
+            await AddSync(new Row(g, "  the jobs table's columns with no index, raw SQL, 1 per transaction", Unit.PerSecond) { Limit = commitNormal, Note = "the same INSERTs into a copy of the jobs table without its indexes (not even the unique id): what the row alone costs a commit" },
+                () => Sample.Measure(runs, () => Limits.JobsTableRows(scratch, d, 1, JobsTableShape.TableAlone)));
+            await AddSync(new Row(g, "  the same with only a unique id index, raw SQL, 1 per transaction", Unit.PerSecond) { Limit = commitNormal, Note = "the least a queue that finds jobs by their id keeps: each B-tree a commit changes is one more page written to the WAL" },
+                () => Sample.Measure(runs, () => Limits.JobsTableRows(scratch, d, 1, JobsTableShape.TableAndUniqueId)));
             if (await AddSync(new Row(g, ".NET process floor (bench exe --noop, wall)", Unit.Ms) { Note = "the runtime's own start-up: the floor for a queuectl that runs on the .NET runtime; a native queuectl (install.sh's default) does not pay it" }, () => Sample.Measure(runs, EnqueueBench.DotnetFloor)) is { } f)
                 floor = new Limit(".NET floor", f, Unit.Ms);
         }
