@@ -28,10 +28,15 @@ public sealed class Worker
     private readonly object _logGate = new();
     private StreamWriter? _log;
     private int _stopRequest;
-    // Claimed jobs wait here for a free slot; slots post outcomes to the recorder, which writes
-    // many of them in one transaction and only then reports them.
+    // Claimed jobs wait here for a free slot. Outcomes wait in _outcomes until a slot that has run
+    // out of claimed jobs, or else the recorder, writes them (many in one transaction) and only
+    // then reports them (see SlotLoop).
     private Channel<RunningJob> _ready = Channel.CreateUnbounded<RunningJob>();
-    private Channel<(RunningJob Job, AttemptResult Result)> _outcomes = Channel.CreateUnbounded<(RunningJob, AttemptResult)>();
+    private Channel<Outcome> _outcomes = Channel.CreateUnbounded<Outcome>();
+    // Claims from the claim loop and from slots take turns, so that together they never hold more
+    // than the slots plus the prefetch; one slot at a time writes outcomes and claims (1 = busy).
+    private readonly object _claimGate = new();
+    private int _refilling;
     // Started commands' process groups, recorded off the slots' path (see RecordProcessesLoop).
     private Channel<(RunningJob Job, int Pid)> _started = Channel.CreateUnbounded<(RunningJob, int)>();
     // Moving average of how long the executor takes per job (Stopwatch ticks); -1 until a job has run.
@@ -48,16 +53,21 @@ public sealed class Worker
     /// <summary>How long a prefetched job may wait, on average, for a slot: it bounds the prefetch.</summary>
     internal static readonly TimeSpan PrefetchBudget = TimeSpan.FromMilliseconds(20);
     /// <summary>
-    /// How long the recorders let records gather before they write them: short jobs then share a
-    /// commit (and the pages it rewrites) instead of paying one each. Well under the prefetch
-    /// budget, as held jobs count against the prefetch until their outcome is written.
+    /// How long the recorder lets started process groups gather before it writes them: short jobs
+    /// then share a commit instead of paying one each (and a group whose command has ended by then
+    /// is not written at all). Only on Linux, where recovery also finds an unrecorded group by its
+    /// environment; elsewhere the recorded group is all recovery has, so it is written at once.
     /// </summary>
-    internal static readonly TimeSpan RecordWindow = TimeSpan.FromMilliseconds(10);
+    internal static readonly TimeSpan ProcessRecordWindow = OperatingSystem.IsLinux() ? TimeSpan.FromMilliseconds(100) : TimeSpan.Zero;
     /// <summary>
-    /// The same for process groups, where recovery also finds an unrecorded group by its
-    /// environment (Linux); elsewhere the recorded group is all recovery has, so it is written at once.
+    /// The longest an outcome waits for a slot to write it before the recorder does (a slot writes
+    /// outcomes when it runs out of claimed jobs, which for jobs of milliseconds is every prefetch
+    /// budget or so; a slot busy with a long job writes none). Longer than that refill, so that
+    /// the recorder rarely takes a batch from under a slot.
     /// </summary>
-    internal static readonly TimeSpan ProcessRecordWindow = OperatingSystem.IsLinux() ? RecordWindow : TimeSpan.Zero;
+    internal static readonly TimeSpan OutcomeBackstop = TimeSpan.FromMilliseconds(50);
+    /// <summary>Jobs whose claimed batch runs out faster than this are tiny (see <see cref="JobsAreTiny"/>).</summary>
+    internal static readonly TimeSpan TinyBatchSpan = TimeSpan.FromMilliseconds(20);
 
     /// <param name="clock">
     /// The wall clock (the system's by default). It must advance with real time: a reading that
@@ -123,10 +133,10 @@ public sealed class Worker
                 stopNow.Register(() => { RaiseStop(StopRequest.Immediate); wake.Set(); }));
             using var heartbeatStop = new CancellationTokenSource();
             Recover(store, store.GetConfig());
-            _ready = Channel.CreateUnbounded<RunningJob>(new UnboundedChannelOptions { SingleWriter = true });
-            _outcomes = Channel.CreateUnbounded<(RunningJob, AttemptResult)>(new UnboundedChannelOptions { SingleReader = true });
+            _ready = Channel.CreateUnbounded<RunningJob>();
+            _outcomes = Channel.CreateUnbounded<Outcome>();
             _started = Channel.CreateUnbounded<(RunningJob, int)>(new UnboundedChannelOptions { SingleReader = true });
-            var slots = Enumerable.Range(0, _options.Slots).Select(_ => Task.Run(() => SlotLoop(store))).ToArray();
+            var slots = Enumerable.Range(0, _options.Slots).Select(_ => Task.Run(() => SlotLoop(store, wake, stop))).ToArray();
             var recorder = Task.Run(() => RecordLoop(store, wake));
             var processRecorder = Task.Run(() => RecordProcessesLoop(store));
             var heartbeat = Task.Run(() => HeartbeatLoop(store, wake, heartbeatStop.Token));
@@ -160,29 +170,13 @@ public sealed class Worker
         while (!stop.IsCancellationRequested && StopLevel == StopRequest.None)
         {
             CheckClock(store);
-            var config = store.GetConfig();
-            // Held jobs (waiting for a slot, running, or waiting for their outcome to be written)
-            // count against the slots plus the prefetch that tiny jobs earn.
-            var target = _options.Slots + Prefetch();
-            var want = target - _running.Count;
-            var claimed = 0;
-            if (want > 0)
+            int want, claimed;
+            try { (want, claimed) = ClaimMore(store, store.GetConfig()); }
+            catch (QueueException e) when (e.Kind is QueueErrorKind.Busy or QueueErrorKind.Full)
             {
-                IReadOnlyList<ClaimedJob> jobs;
-                try { jobs = store.Claim(Id, _options.Queues, want, config); }
-                catch (QueueException e) when (e.Kind is QueueErrorKind.Busy or QueueErrorKind.Full)
-                {
-                    Emit(WorkerEventKind.Warning, null, null, e.Message);
-                    await wake.WaitAsync(BusyBackoff, stop).ConfigureAwait(false);
-                    continue;
-                }
-                claimed = jobs.Count;
-                foreach (var job in jobs)
-                {
-                    var running = new RunningJob(job, config);
-                    _running[job.Id] = running;
-                    _ready.Writer.TryWrite(running);
-                }
+                Emit(WorkerEventKind.Warning, null, null, e.Message);
+                await wake.WaitAsync(BusyBackoff, stop).ConfigureAwait(false);
+                continue;
             }
             if (_options.Drain && claimed == 0 && _running.IsEmpty) return;
             if (want > 0 && claimed == want) continue; // the queue may hold more
@@ -192,12 +186,34 @@ public sealed class Worker
             // every such list has been read again.
             if (Stopwatch.GetElapsedTime(_startedAt) < WakeSignal.PortListMaxAge * 2)
                 wait = TimeSpan.FromMilliseconds(50);
-            if (_running.Count < target && store.NextDueAt(_options.Queues) is { } due)
+            if (_running.Count < _options.Slots + Prefetch() && store.NextDueAt(_options.Queues) is { } due)
                 wait = TimeSpan.FromTicks(Math.Clamp((due - _clock.UtcNow).Ticks, 0, wait.Ticks));
             // Stop and cancel requests come with a wake-up from their process; the worker's own
             // wake-ups (after each batch of outcomes) need no read.
             if (await wake.WaitAsync(wait, stop).ConfigureAwait(false) && wake.TakeExternal())
                 Apply(store.ReadControl(Id));
+        }
+    }
+
+    /// <summary>
+    /// Claims as many due jobs as the slots and the prefetch have room for, and hands them to the
+    /// slots. Held jobs (waiting for a slot, running, or waiting for their outcome to be written)
+    /// count against that room. Returns how many it wanted and how many it got.
+    /// </summary>
+    private (int Want, int Claimed) ClaimMore(SqliteQueueStore store, QueueConfig config)
+    {
+        lock (_claimGate)
+        {
+            var want = _options.Slots + Prefetch() - _running.Count;
+            if (want <= 0) return (want, 0);
+            var jobs = store.Claim(Id, _options.Queues, want, config);
+            foreach (var job in jobs)
+            {
+                var running = new RunningJob(job, config);
+                _running[job.Id] = running;
+                _ready.Writer.TryWrite(running);
+            }
+            return (want, jobs.Count);
         }
     }
 
@@ -214,8 +230,15 @@ public sealed class Worker
         return (int)Math.Min(MaxPrefetch, Math.Floor(perSlot * _options.Slots));
     }
 
-    /// <summary>One slot: runs claimed jobs one after another until the worker stops.</summary>
-    private async Task SlotLoop(SqliteQueueStore store)
+    /// <summary>
+    /// One slot: runs claimed jobs one after another until the worker stops. A slot that finds no
+    /// claimed job left after a job's end writes the outcomes waiting so far and claims the next
+    /// jobs itself, on its own thread, before it waits: the next job then starts at once instead
+    /// of after a hand-over to the recorder, the claim loop and back (a wait that cost ~14 ms
+    /// between jobs at concurrency 1), and while a job runs no other thread works beside it on the
+    /// same cores. Tiny jobs keep that work off the slots (see <see cref="JobsAreTiny"/>).
+    /// </summary>
+    private async Task SlotLoop(SqliteQueueStore store, WakeSignal wake, CancellationToken stop)
     {
         var reader = _ready.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
@@ -239,9 +262,54 @@ public sealed class Worker
                         : new AttemptResult(AttemptOutcome.HandedBack, null, null, null);
                 }
                 running.Ended = true;
-                _outcomes.Writer.TryWrite((running, result));
+                _outcomes.Writer.TryWrite(new Outcome(running, result, Stopwatch.GetTimestamp()));
+                if (!reader.TryPeek(out _) && !JobsAreTiny()) await RefillAsync(store, wake, stop).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// A slot's own bookkeeping when it has run out of claimed jobs: writes the outcomes waiting
+    /// (its own and other slots'), then claims the next jobs. One slot at a time; another that runs
+    /// out meanwhile waits for the jobs this one claims, and leaves its outcome to it. Whenever the
+    /// queue may have run dry (or the worker is stopping) the claim loop is woken to take over: idle
+    /// waits, jobs due later, --once and shutdown stay its business.
+    /// </summary>
+    private async Task RefillAsync(SqliteQueueStore store, WakeSignal wake, CancellationToken stop)
+    {
+        do
+        {
+            if (Interlocked.CompareExchange(ref _refilling, 1, 0) != 0) return;
+            try
+            {
+                var batch = TakeOutcomes(_outcomes.Reader);
+                if (batch.Count > 0) await WriteOutcomesAsync(store, batch).ConfigureAwait(false);
+                if (stop.IsCancellationRequested || StopLevel != StopRequest.None)
+                {
+                    wake.Set();
+                }
+                else
+                {
+                    try
+                    {
+                        CheckClock(store);
+                        var (want, claimed) = ClaimMore(store, store.GetConfig());
+                        if (claimed < want) wake.Set();
+                    }
+                    catch (QueueException e) when (e.Kind is QueueErrorKind.Busy or QueueErrorKind.Full)
+                    {
+                        Emit(WorkerEventKind.Warning, null, null, e.Message);
+                        wake.Set();
+                    }
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _refilling, 0);
+            }
+            // A slot that ran out while this refill was under way left its outcome to it: with nothing
+            // claimed for the slots, write it now rather than after the recorder's backstop.
+        } while (_outcomes.Reader.TryPeek(out _) && !_ready.Reader.TryPeek(out _));
     }
 
     private async Task<AttemptResult> RunJob(RunningJob running, SqliteQueueStore store)
@@ -292,45 +360,73 @@ public sealed class Worker
     }
 
     /// <summary>
-    /// Writes outcomes as they come, as many as are waiting in one transaction, and reports each
-    /// (and lets its job go) only once that transaction has committed.
+    /// Writes the outcomes no slot has written: tiny jobs' as they come, as many as are waiting in
+    /// one transaction, and any other once it has waited <see cref="OutcomeBackstop"/> (a slot
+    /// busy with a long job writes none). Wakes the claim loop after each batch, as held jobs
+    /// have been let go.
     /// </summary>
     private async Task RecordLoop(SqliteQueueStore store, WakeSignal wake)
     {
         var reader = _outcomes.Reader;
-        var batch = new List<(RunningJob Job, AttemptResult Result)>();
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            await GatherAsync(reader, OutcomeWindow()).ConfigureAwait(false);
-            batch.Clear();
-            while (batch.Count < MaxRecordBatch && reader.TryRead(out var outcome)) batch.Add(outcome);
-            var finished = await RecordAsync(store, batch).ConfigureAwait(false);
-            foreach (var (running, _) in batch) _running.TryRemove(running.Job.Id, out _);
-            if (finished is not null) foreach (var finish in finished) Report(finish);
+            if (!JobsAreTiny()) await UntilOldestWaitedAsync(reader, OutcomeBackstop).ConfigureAwait(false);
+            var batch = TakeOutcomes(reader);
+            if (batch.Count == 0) continue; // a slot wrote them first
+            await WriteOutcomesAsync(store, batch).ConfigureAwait(false);
             wake.Set();
         }
     }
 
     /// <summary>
-    /// The record window for outcomes, or none when jobs are so short (microseconds: the prefetch
-    /// is at its cap) that the jobs held for their outcomes would run out before the window did.
+    /// Whether jobs are so short (microseconds: the prefetch is at its cap) that a claimed batch
+    /// runs out within <see cref="TinyBatchSpan"/>. Their outcomes are then written by the recorder
+    /// as they come, in parallel with the slots, and the claim loop refills: bookkeeping on the
+    /// slots would cost more than the jobs themselves.
     /// </summary>
-    private TimeSpan OutcomeWindow()
+    private bool JobsAreTiny()
     {
         var average = Interlocked.Read(ref _averageRunTicks);
-        if (average < 0) return TimeSpan.Zero;
-        var heldFor = (double)average * (_options.Slots + Prefetch()) / _options.Slots;
-        return heldFor >= 2 * RecordWindow.TotalSeconds * Stopwatch.Frequency ? RecordWindow : TimeSpan.Zero;
+        if (average < 0) return false;
+        var batchSpan = (double)average * (_options.Slots + Prefetch()) / _options.Slots;
+        return batchSpan < TinyBatchSpan.TotalSeconds * Stopwatch.Frequency;
     }
 
-    /// <summary>Lets more records arrive for up to <paramref name="window"/>, unless a whole batch is already waiting.</summary>
+    /// <summary>Waits until the oldest waiting outcome is <paramref name="age"/> old, or none is left, or a whole batch is waiting.</summary>
+    private static async Task UntilOldestWaitedAsync(ChannelReader<Outcome> reader, TimeSpan age)
+    {
+        while (reader.TryPeek(out var oldest) && reader.Count < MaxRecordBatch)
+        {
+            var left = age - Stopwatch.GetElapsedTime(oldest.PostedAt);
+            if (left <= TimeSpan.Zero) return;
+            await Task.Delay(left).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Takes up to a batch of the outcomes waiting (the recorder and slots share them: each is taken once).</summary>
+    private static List<Outcome> TakeOutcomes(ChannelReader<Outcome> reader)
+    {
+        var batch = new List<Outcome>();
+        while (batch.Count < MaxRecordBatch && reader.TryRead(out var outcome)) batch.Add(outcome);
+        return batch;
+    }
+
+    /// <summary>Writes a batch of outcomes in one transaction, then lets their jobs go and reports each.</summary>
+    private async Task WriteOutcomesAsync(SqliteQueueStore store, List<Outcome> batch)
+    {
+        var finished = await RecordAsync(store, batch).ConfigureAwait(false);
+        foreach (var outcome in batch) _running.TryRemove(outcome.Job.Job.Id, out _);
+        if (finished is not null) foreach (var finish in finished) Report(finish);
+    }
+
+    /// <summary>Lets more process records arrive for up to <paramref name="window"/>, unless a whole batch is already waiting.</summary>
     private static async Task GatherAsync<T>(ChannelReader<T> reader, TimeSpan window)
     {
         if (window > TimeSpan.Zero && (!reader.CanCount || reader.Count < MaxRecordBatch))
             await Task.Delay(window).ConfigureAwait(false);
     }
 
-    private async Task<IReadOnlyList<FinishResult>?> RecordAsync(SqliteQueueStore store, List<(RunningJob Job, AttemptResult Result)> batch)
+    private async Task<IReadOnlyList<FinishResult>?> RecordAsync(SqliteQueueStore store, List<Outcome> batch)
     {
         var attempts = batch.Select(b => (b.Job.Job, b.Result)).ToList();
         for (var attempt = 1; ; attempt++)
@@ -520,6 +616,9 @@ public sealed class Worker
         try { EventRaised?.Invoke(e); }
         catch (Exception ex) when (ex is not OutOfMemoryException) { /* a listener's failure must not stop the worker */ }
     }
+
+    /// <summary>An attempt's result waiting to be written; <paramref name="PostedAt"/> in Stopwatch ticks.</summary>
+    private readonly record struct Outcome(RunningJob Job, AttemptResult Result, long PostedAt);
 
     private sealed class RunningJob(ClaimedJob job, QueueConfig config)
     {

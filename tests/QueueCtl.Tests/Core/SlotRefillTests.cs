@@ -1,0 +1,124 @@
+using Microsoft.Data.Sqlite;
+using QueueCtl.Core;
+using QueueCtl.Core.Jobs;
+using QueueCtl.Core.Workers;
+using QueueCtl.Tests.Support;
+using ExecutionContext = QueueCtl.Core.Workers.ExecutionContext;
+
+namespace QueueCtl.Tests.Core;
+
+/// <summary>
+/// Jobs of milliseconds or more: a slot that runs out of claimed jobs writes the waiting outcomes
+/// and claims the next jobs itself; the recorder writes whatever a slot busy with a long job leaves.
+/// (Microsecond jobs take the other path, covered by <see cref="CompletionBatchingTests"/>.)
+/// </summary>
+public sealed class SlotRefillTests
+{
+    /// <summary>Runs each job for a few milliseconds ("fail" fails; "long" runs until the attempt is ended).</summary>
+    private sealed class MillisecondExecutor : IJobExecutor
+    {
+        public readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> Runs = new();
+        public readonly TaskCompletionSource LongStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task<AttemptResult> ExecuteAsync(ClaimedJob job, ExecutionContext context, CancellationToken abort)
+        {
+            Runs.AddOrUpdate(job.Id, 1, (_, n) => n + 1);
+            if (job.Command == "long")
+            {
+                LongStarted.TrySetResult();
+                try { await Task.Delay(Timeout.Infinite, abort); }
+                catch (OperationCanceledException) { }
+                return new AttemptResult(AttemptOutcome.Failed, null, "ended", null);
+            }
+            await Task.Delay(2, CancellationToken.None);
+            return job.Command == "fail" ? new AttemptResult(AttemptOutcome.Failed, 1, "exit code 1", null) : AttemptResult.Success();
+        }
+    }
+
+    private static long Scalar(string db, string sql)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public async Task Four_slots_refilling_themselves_run_every_job_once_and_keep_every_attempt()
+    {
+        using var temp = new TempQueue();
+        using (var queue = JobQueue.Open(temp.DatabasePath))
+        {
+            queue.EnqueueMany(Enumerable.Range(0, 400).Select(i => new JobSpec { Id = $"ok{i}", Command = "short" }).ToList());
+            queue.EnqueueMany(Enumerable.Range(0, 10).Select(i => new JobSpec { Id = $"bad{i}", Command = "fail", MaxRetries = 0 }).ToList());
+        }
+        var executor = new MillisecondExecutor();
+        var completed = 0;
+        var worker = new Worker(temp.DatabasePath, new WorkerOptions { Slots = 4, Drain = true }, executor);
+        worker.EventRaised += e => { if (e.Kind == WorkerEventKind.Completed) Interlocked.Increment(ref completed); };
+        // --once must still end: the slot that claims nothing more hands over to the claim loop.
+        await worker.RunAsync().WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(410, executor.Runs.Count);
+        Assert.All(executor.Runs.Values, n => Assert.Equal(1, n));
+        Assert.Equal(400, completed);
+        Assert.Equal(400, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'completed'"));
+        Assert.Equal(10, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'dead'"));
+        Assert.Equal(410, Scalar(temp.DatabasePath, "SELECT count(*) FROM attempts WHERE outcome IN ('succeeded', 'failed') AND finished_at IS NOT NULL"));
+        Assert.Equal(0, Scalar(temp.DatabasePath, "SELECT count(*) FROM attempts WHERE outcome = 'running'"));
+        Assert.Equal(410, Scalar(temp.DatabasePath, "SELECT jobs_done FROM workers"));
+    }
+
+    [Fact]
+    public async Task Outcomes_waiting_behind_a_long_job_on_the_only_slot_are_written_while_it_runs()
+    {
+        using var temp = new TempQueue();
+        using (var queue = JobQueue.Open(temp.DatabasePath))
+        {
+            queue.EnqueueMany(Enumerable.Range(0, 10).Select(i => new JobSpec { Id = $"short{i}", Command = "short" }).ToList());
+            queue.Enqueue(new JobSpec { Id = "long", Command = "long" });
+        }
+        var executor = new MillisecondExecutor();
+        using var stopNow = new CancellationTokenSource();
+        var worker = new Worker(temp.DatabasePath, new WorkerOptions { Slots = 1 }, executor);
+        var run = worker.RunAsync(default, stopNow.Token);
+        try
+        {
+            await executor.LongStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            // The slot ran the short jobs from its prefetch and went straight on to the long one, so it
+            // wrote none of their outcomes; they must not wait for the long job's end.
+            await Eventually.True(() => Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'completed'") == 10,
+                TimeSpan.FromSeconds(10), () => $"{Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'completed'")} of 10 short jobs recorded");
+            Assert.Equal(1, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE id = 'long' AND state = 'processing'"));
+        }
+        finally
+        {
+            stopNow.Cancel();
+            await run.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        Assert.Equal(1, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE id = 'long' AND state = 'pending' AND attempts = 0"));
+    }
+
+    [Fact]
+    public async Task A_graceful_stop_while_slots_refill_hands_back_prefetched_jobs_without_charging_them()
+    {
+        using var temp = new TempQueue();
+        using (var queue = JobQueue.Open(temp.DatabasePath))
+            queue.EnqueueMany(Enumerable.Range(0, 2000).Select(i => new JobSpec { Id = $"j{i}", Command = "short" }).ToList());
+        var executor = new MillisecondExecutor();
+        using var stop = new CancellationTokenSource();
+        var worker = new Worker(temp.DatabasePath, new WorkerOptions { Slots = 2 }, executor);
+        var seen = 0;
+        worker.EventRaised += e => { if (e.Kind == WorkerEventKind.Completed && Interlocked.Increment(ref seen) == 100) stop.Cancel(); };
+        await worker.RunAsync(stop.Token).WaitAsync(TimeSpan.FromMinutes(2));
+
+        var done = Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'completed'");
+        Assert.InRange(done, 100, 1999);
+        Assert.Equal(executor.Runs.Count, done);
+        Assert.All(executor.Runs.Values, n => Assert.Equal(1, n));
+        Assert.Equal(0, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'processing'"));
+        Assert.Equal(2000 - done, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'pending' AND attempts = 0"));
+        Assert.Equal(0, Scalar(temp.DatabasePath, "SELECT count(*) FROM attempts WHERE outcome = 'running'"));
+    }
+}
