@@ -68,6 +68,10 @@ internal static class Limits
     public static double ProcessRate(int parallel, TimeSpan duration) =>
         LaunchRate(parallel, duration, () => new ProcessStartInfo("/bin/true"));
 
+    /// <summary>The same for <c>/bin/sleep 0.05</c>: the limit for jobs that last 50 ms.</summary>
+    public static double SleepRate(int parallel, TimeSpan duration) =>
+        LaunchRate(parallel, duration, () => new ProcessStartInfo("/bin/sleep", "0.05"));
+
     /// <summary>
     /// Rows per second written straight into QueueCtl's own jobs table (its unique id and the partial
     /// indexes a pending job is in included) with plain SQL, <paramref name="perTransaction"/> to a

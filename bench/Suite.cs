@@ -238,6 +238,38 @@ internal static class Suite
                     });
                 if (issueFigure && concurrency == 4 && peaks.Count > 0) peakRss = peaks.Max();
             }
+            // Jobs of 50 ms: a job's own start no longer dominates, so what shows is the worker's
+            // time between one job's end and the next one's start. The limit is the same command
+            // through Process, each run paired with a run of it just before (longer than the other
+            // limit runs in quick mode: a 50 ms process leaves few to count in 0.3 s).
+            foreach (var concurrency in new[] { 1, 4 })
+            {
+                var jobs = (o.Quick ? 12 : 60) * concurrency;
+                var limits = new List<double>();
+                var ratios = new List<double>();
+                var limitDuration = o.Quick ? TimeSpan.FromSeconds(0.6) : o.LimitDuration;
+                await Try(new Row(g, $"  `sleep 0.05` jobs (50 ms each), concurrency {concurrency}, {jobs} jobs", Unit.PerSecond)
+                    {
+                        Note = concurrency == 1 ? "what the worker adds between jobs; ratio: each run paired with a run of `/bin/sleep 0.05` through Process (same parallelism) just before it" : null,
+                    },
+                    () => Sample.MeasurePairedAsync(runs, () =>
+                    {
+                        var rate = Limits.SleepRate(concurrency, limitDuration);
+                        limits.Add(rate);
+                        return rate;
+                    }, async () =>
+                    {
+                        var db = scratch.NewDatabase("shell-sleep");
+                        var (rate, _) = await WorkerBench.ShellAsync(db, concurrency, jobs, "sleep 0.05").ConfigureAwait(false);
+                        Scratch.Delete(db);
+                        return rate;
+                    }, ratios),
+                    row => rows.Add(row.Value is null ? row : row with
+                    {
+                        Limit = new Limit($"/bin/sleep 0.05 x{concurrency}", Sample.Of(limits), Unit.PerSecond),
+                        PairedRatio = Sample.Of(ratios),
+                    }));
+            }
         }
 
         // 5. Pickup, idle CPU, memory.
