@@ -22,15 +22,6 @@ public sealed class CompletionBatchingTests
         }
     }
 
-    private static long Scalar(string db, string sql)
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (long)command.ExecuteScalar()!;
-    }
-
     [Fact]
     public void A_batched_finish_refuses_each_stale_lease_token_and_applies_the_rest()
     {
@@ -41,7 +32,7 @@ public sealed class CompletionBatchingTests
         var config = store.GetConfig();
         var claimed = store.Claim("w1", [], 3, config);
         Assert.Equal(3, claimed.Count);
-        Assert.Equal(3, Scalar(temp.DatabasePath, "SELECT count(*) FROM attempts WHERE worker_id = 'w1' AND outcome = 'running'"));
+        Assert.Equal(3, temp.Scalar("SELECT count(*) FROM attempts WHERE worker_id = 'w1' AND outcome = 'running'"));
 
         var stale = claimed[1] with { LeaseToken = claimed[1].LeaseToken ^ 1 };
         var results = store.Finish("w1", [(claimed[0], AttemptResult.Success()), (stale, AttemptResult.Success()), (claimed[2], AttemptResult.Success())], config);
@@ -49,9 +40,9 @@ public sealed class CompletionBatchingTests
         Assert.Equal([true, false, true], results.Select(r => r.Applied));
         Assert.Equal(JobState.Completed, results[0].NewState);
         Assert.Null(results[1].NewState);
-        Assert.Equal(2, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'completed'"));
-        Assert.Equal(1, Scalar(temp.DatabasePath, $"SELECT count(*) FROM jobs WHERE id = '{claimed[1].Id}' AND state = 'processing'"));
-        Assert.Equal(1, Scalar(temp.DatabasePath, $"SELECT count(*) FROM attempts WHERE job_id = '{claimed[1].Id}' AND outcome = 'running'"));
+        Assert.Equal(2, temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'completed'"));
+        Assert.Equal(1, temp.Scalar($"SELECT count(*) FROM jobs WHERE id = '{claimed[1].Id}' AND state = 'processing'"));
+        Assert.Equal(1, temp.Scalar($"SELECT count(*) FROM attempts WHERE job_id = '{claimed[1].Id}' AND outcome = 'running'"));
     }
 
     [Fact]
@@ -65,7 +56,7 @@ public sealed class CompletionBatchingTests
         var second = store.Claim("w1", [], 20, store.GetConfig());
         Assert.Equal(Enumerable.Range(0, 20).Select(i => $"j{i:00}"), first.Select(j => j.Id));
         Assert.Equal(Enumerable.Range(20, 20).Select(i => $"j{i:00}"), second.Select(j => j.Id));
-        Assert.Equal(40, Scalar(temp.DatabasePath, "SELECT count(*) FROM attempts a JOIN jobs j ON j.id = a.job_id AND j.lease_token = a.lease_token AND j.attempts = a.number"));
+        Assert.Equal(40, temp.Scalar("SELECT count(*) FROM attempts a JOIN jobs j ON j.id = a.job_id AND j.lease_token = a.lease_token AND j.attempts = a.number"));
     }
 
     [Fact]
@@ -86,10 +77,10 @@ public sealed class CompletionBatchingTests
         Assert.Equal(2020, executor.Runs.Count);
         Assert.All(executor.Runs.Values, n => Assert.Equal(1, n));
         Assert.Equal(2000, completed);
-        Assert.Equal(2000, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'completed'"));
-        Assert.Equal(20, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'dead'"));
-        Assert.Equal(2020, Scalar(temp.DatabasePath, "SELECT count(*) FROM attempts WHERE outcome IN ('succeeded', 'failed') AND finished_at IS NOT NULL"));
-        Assert.Equal(2020, Scalar(temp.DatabasePath, "SELECT jobs_done FROM workers")); // attempts finished, failed ones included
+        Assert.Equal(2000, temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'completed'"));
+        Assert.Equal(20, temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'dead'"));
+        Assert.Equal(2020, temp.Scalar("SELECT count(*) FROM attempts WHERE outcome IN ('succeeded', 'failed') AND finished_at IS NOT NULL"));
+        Assert.Equal(2020, temp.Scalar("SELECT jobs_done FROM workers")); // attempts finished, failed ones included
     }
 
     [Fact]
@@ -105,10 +96,10 @@ public sealed class CompletionBatchingTests
         worker.EventRaised += e => { if (e.Kind == WorkerEventKind.Completed && Interlocked.Increment(ref seen) == 300) stop.Cancel(); };
         await worker.RunAsync(stop.Token).WaitAsync(TimeSpan.FromMinutes(2));
 
-        var done = Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'completed'");
+        var done = temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'completed'");
         Assert.Equal(executor.Runs.Count, done);
-        Assert.Equal(0, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'processing'"));
-        Assert.Equal(5000 - done, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'pending' AND attempts = 0"));
-        Assert.Equal(0, Scalar(temp.DatabasePath, "SELECT count(*) FROM attempts WHERE outcome = 'running'"));
+        Assert.Equal(0, temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'processing'"));
+        Assert.Equal(5000 - done, temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'pending' AND attempts = 0"));
+        Assert.Equal(0, temp.Scalar("SELECT count(*) FROM attempts WHERE outcome = 'running'"));
     }
 }

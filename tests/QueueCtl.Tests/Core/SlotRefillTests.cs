@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using QueueCtl.Core;
 using QueueCtl.Core.Jobs;
 using QueueCtl.Core.Workers;
@@ -35,15 +34,6 @@ public sealed class SlotRefillTests
         }
     }
 
-    private static long Scalar(string db, string sql)
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (long)command.ExecuteScalar()!;
-    }
-
     [Fact]
     public async Task Four_slots_refilling_themselves_run_every_job_once_and_keep_every_attempt()
     {
@@ -63,11 +53,11 @@ public sealed class SlotRefillTests
         Assert.Equal(410, executor.Runs.Count);
         Assert.All(executor.Runs.Values, n => Assert.Equal(1, n));
         Assert.Equal(400, completed);
-        Assert.Equal(400, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'completed'"));
-        Assert.Equal(10, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'dead'"));
-        Assert.Equal(410, Scalar(temp.DatabasePath, "SELECT count(*) FROM attempts WHERE outcome IN ('succeeded', 'failed') AND finished_at IS NOT NULL"));
-        Assert.Equal(0, Scalar(temp.DatabasePath, "SELECT count(*) FROM attempts WHERE outcome = 'running'"));
-        Assert.Equal(410, Scalar(temp.DatabasePath, "SELECT jobs_done FROM workers"));
+        Assert.Equal(400, temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'completed'"));
+        Assert.Equal(10, temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'dead'"));
+        Assert.Equal(410, temp.Scalar("SELECT count(*) FROM attempts WHERE outcome IN ('succeeded', 'failed') AND finished_at IS NOT NULL"));
+        Assert.Equal(0, temp.Scalar("SELECT count(*) FROM attempts WHERE outcome = 'running'"));
+        Assert.Equal(410, temp.Scalar("SELECT jobs_done FROM workers"));
     }
 
     [Fact]
@@ -88,16 +78,16 @@ public sealed class SlotRefillTests
             await executor.LongStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
             // The slot ran the short jobs from its prefetch and went straight on to the long one, so it
             // wrote none of their outcomes; they must not wait for the long job's end.
-            await Eventually.True(() => Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'completed'") == 10,
-                TimeSpan.FromSeconds(10), () => $"{Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'completed'")} of 10 short jobs recorded");
-            Assert.Equal(1, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE id = 'long' AND state = 'processing'"));
+            await Eventually.True(() => temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'completed'") == 10,
+                TimeSpan.FromSeconds(10), () => $"{temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'completed'")} of 10 short jobs recorded");
+            Assert.Equal(1, temp.Scalar("SELECT count(*) FROM jobs WHERE id = 'long' AND state = 'processing'"));
         }
         finally
         {
             stopNow.Cancel();
             await run.WaitAsync(TimeSpan.FromSeconds(30));
         }
-        Assert.Equal(1, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE id = 'long' AND state = 'pending' AND attempts = 0"));
+        Assert.Equal(1, temp.Scalar("SELECT count(*) FROM jobs WHERE id = 'long' AND state = 'pending' AND attempts = 0"));
     }
 
     [Fact]
@@ -113,12 +103,12 @@ public sealed class SlotRefillTests
         worker.EventRaised += e => { if (e.Kind == WorkerEventKind.Completed && Interlocked.Increment(ref seen) == 100) stop.Cancel(); };
         await worker.RunAsync(stop.Token).WaitAsync(TimeSpan.FromMinutes(2));
 
-        var done = Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'completed'");
+        var done = temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'completed'");
         Assert.InRange(done, 100, 1999);
         Assert.Equal(executor.Runs.Count, done);
         Assert.All(executor.Runs.Values, n => Assert.Equal(1, n));
-        Assert.Equal(0, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'processing'"));
-        Assert.Equal(2000 - done, Scalar(temp.DatabasePath, "SELECT count(*) FROM jobs WHERE state = 'pending' AND attempts = 0"));
-        Assert.Equal(0, Scalar(temp.DatabasePath, "SELECT count(*) FROM attempts WHERE outcome = 'running'"));
+        Assert.Equal(0, temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'processing'"));
+        Assert.Equal(2000 - done, temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'pending' AND attempts = 0"));
+        Assert.Equal(0, temp.Scalar("SELECT count(*) FROM attempts WHERE outcome = 'running'"));
     }
 }
