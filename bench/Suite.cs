@@ -36,11 +36,17 @@ internal static class Suite
         Task<Sample?> Add(Row template, Func<Task<Sample>> measure) => Try(template, measure, rows.Add);
         Task<Sample?> AddSync(Row template, Func<Sample> measure) => Try(template, () => Task.FromResult(measure()), rows.Add);
         // A figure whose ratio comes from runs paired with its limit (Sample.MeasurePairedAsync).
-        Task<Sample?> AddPaired(Row template, Func<double> limit, Func<Task<double>> run)
+        // With limitName, the limit has no row of its own: the paired limit runs become the row's limit.
+        Task<Sample?> AddPaired(Row template, Func<double> limit, Func<Task<double>> run, string? limitName = null)
         {
             var ratios = new List<double>();
-            return Try(template, () => Sample.MeasurePairedAsync(runs, limit, run, ratios),
-                row => rows.Add(row.Value is not null && ratios.Count > 0 ? row with { PairedRatio = Sample.Of(ratios) } : row));
+            var limits = new List<double>();
+            return Try(template, () => Sample.MeasurePairedAsync(runs, () => { var l = limit(); limits.Add(l); return l; }, run, ratios),
+                row => rows.Add(row.Value is null || ratios.Count == 0 ? row : row with
+                {
+                    PairedRatio = Sample.Of(ratios),
+                    Limit = limitName is null ? row.Limit : new Limit(limitName, Sample.Of(limits), row.Unit),
+                }));
         }
         const string PairedNote = "ratio: each run paired with a run of its limit (/bin/true through Process, same parallelism) just before it; median [min–max] of the pairs' ratios. The limit rows were measured minutes earlier, on a machine whose speed drifts";
 
@@ -254,30 +260,20 @@ internal static class Suite
             foreach (var concurrency in new[] { 1, 4 })
             {
                 var jobs = (o.Quick ? 12 : 60) * concurrency;
-                var limits = new List<double>();
-                var ratios = new List<double>();
                 var limitDuration = o.Quick ? TimeSpan.FromSeconds(0.6) : o.LimitDuration;
-                await Try(new Row(g, $"  `sleep 0.05` jobs (50 ms each), concurrency {concurrency}, {jobs} jobs", Unit.PerSecond)
+                await AddPaired(new Row(g, $"  `sleep 0.05` jobs (50 ms each), concurrency {concurrency}, {jobs} jobs", Unit.PerSecond)
                     {
                         Note = concurrency == 1 ? "what the worker adds between jobs; ratio: each run paired with a run of `/bin/sleep 0.05` through Process (same parallelism) just before it" : null,
                     },
-                    () => Sample.MeasurePairedAsync(runs, () =>
-                    {
-                        var rate = Limits.SleepRate(concurrency, limitDuration);
-                        limits.Add(rate);
-                        return rate;
-                    }, async () =>
+                    () => Limits.SleepRate(concurrency, limitDuration),
+                    async () =>
                     {
                         var db = scratch.NewDatabase("shell-sleep");
                         var (rate, _) = await WorkerBench.ShellAsync(db, concurrency, jobs, "sleep 0.05").ConfigureAwait(false);
                         Scratch.Delete(db);
                         return rate;
-                    }, ratios),
-                    row => rows.Add(row.Value is null ? row : row with
-                    {
-                        Limit = new Limit($"/bin/sleep 0.05 x{concurrency}", Sample.Of(limits), Unit.PerSecond),
-                        PairedRatio = Sample.Of(ratios),
-                    }));
+                    },
+                    limitName: $"/bin/sleep 0.05 x{concurrency}");
             }
         }
 
