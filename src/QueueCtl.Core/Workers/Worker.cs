@@ -284,24 +284,7 @@ public sealed class Worker
             {
                 var batch = TakeOutcomes(_outcomes.Reader);
                 if (batch.Count > 0) await WriteOutcomesAsync(store, batch).ConfigureAwait(false);
-                if (stop.IsCancellationRequested || StopLevel != StopRequest.None)
-                {
-                    wake.Set();
-                }
-                else
-                {
-                    try
-                    {
-                        CheckClock(store);
-                        var (want, claimed) = ClaimMore(store, store.GetConfig());
-                        if (claimed < want) wake.Set();
-                    }
-                    catch (QueueException e) when (e.Kind is QueueErrorKind.Busy or QueueErrorKind.Full)
-                    {
-                        Emit(WorkerEventKind.Warning, null, null, e.Message);
-                        wake.Set();
-                    }
-                }
+                if (stop.IsCancellationRequested || StopLevel != StopRequest.None || !ClaimedAllWanted(store)) wake.Set();
             }
             finally
             {
@@ -310,6 +293,22 @@ public sealed class Worker
             // A slot that ran out while this refill was under way left its outcome to it: with nothing
             // claimed for the slots, write it now rather than after the recorder's backstop.
         } while (_outcomes.Reader.TryPeek(out _) && !_ready.Reader.TryPeek(out _));
+    }
+
+    /// <summary>A slot's claim: false when it got fewer jobs than there was room for, or the database was busy or full.</summary>
+    private bool ClaimedAllWanted(SqliteQueueStore store)
+    {
+        try
+        {
+            CheckClock(store);
+            var (want, claimed) = ClaimMore(store, store.GetConfig());
+            return claimed >= want;
+        }
+        catch (QueueException e) when (e.Kind is QueueErrorKind.Busy or QueueErrorKind.Full)
+        {
+            Emit(WorkerEventKind.Warning, null, null, e.Message);
+            return false;
+        }
     }
 
     private async Task<AttemptResult> RunJob(RunningJob running, SqliteQueueStore store)
