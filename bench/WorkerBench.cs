@@ -131,8 +131,8 @@ internal static class WorkerBench
     {
         var run = Guid.NewGuid().ToString("n")[..8];
         var ids = Enumerable.Range(0, processes).Select(i => $"bench-{run}-{i}").ToList();
-        var children = ids.Select(id => new Child(Paths.StartInfo(Paths.Self(),
-            ["--child-worker", "--db", db, "--slots", slots.ToString(System.Globalization.CultureInfo.InvariantCulture), "--worker-id", id]))).ToList();
+        var children = ids.Select(id => new Child(Paths.ChildWorkerStartInfo(
+            ["--db", db, "--slots", slots.ToString(System.Globalization.CultureInfo.InvariantCulture), "--worker-id", id]))).ToList();
         try
         {
             await Task.WhenAll(children.Select(c => c.Ready)).WaitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false);
@@ -165,7 +165,7 @@ internal static class WorkerBench
     /// </summary>
     public static async Task<List<double>> PickupAsync(string db, int samples)
     {
-        using var child = new Child(Paths.StartInfo(Paths.Self(), ["--child-worker", "--db", db, "--slots", "1", "--report-starts"]));
+        using var child = new Child(Paths.ChildWorkerStartInfo(["--db", db, "--slots", "1", "--report-starts"]));
         var starts = new ConcurrentDictionary<string, TaskCompletionSource<long>>();
         TaskCompletionSource<long> Slot(string id) => starts.GetOrAdd(id, _ => new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
         child.OnStart = (id, ticks) => Slot(id).TrySetResult(ticks);
