@@ -10,6 +10,7 @@ internal sealed class Child : IDisposable
 {
     private readonly Process _process;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _stopped = new(0);
     private readonly Task _reader;
 
     public Child(ProcessStartInfo info)
@@ -31,6 +32,7 @@ internal sealed class Child : IDisposable
         while (await _process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
         {
             if (line == "ready") { _ready.TrySetResult(); continue; }
+            if (line == "stopped") { _stopped.Release(); continue; }
             if (line.StartsWith("start ", StringComparison.Ordinal))
             {
                 var parts = line.Split(' ');
@@ -49,6 +51,9 @@ internal sealed class Child : IDisposable
     }
 
     public void CloseInput() => _process.StandardInput.Close();
+
+    /// <summary>Waits for the child's next "stopped" line; false if none came in time.</summary>
+    public Task<bool> StoppedAsync(TimeSpan timeout) => _stopped.WaitAsync(timeout);
 
     /// <summary>Asks for a graceful stop (SIGTERM), as a service manager would.</summary>
     public void Terminate() => ProcessTools.Signal(_process.Id, ProcessTools.SigTerm);

@@ -9,12 +9,15 @@ namespace QueueCtl.Bench;
 /// <summary>
 /// The bench executable started as a child: one worker process running Core's Worker with the
 /// no-op executor (queuectl's own workers always run commands, so they cannot measure the
-/// machinery alone). Protocol on stdin/stdout:
+/// machinery alone). One child serves run after run, so that a run does not wait for processes
+/// to start. Protocol on stdin/stdout:
 ///   child  → "ready"                 after a warm-up run on a scratch queue (the JIT is warm)
-///   parent → "go"                    start the worker on --db
+///   parent → "go [DB ID]"            start a worker on DB as ID (default: --db, --worker-id)
 ///   child  → "start ID TICKS"        with --report-starts, as each job starts (Stopwatch ticks are
 ///                                    CLOCK_MONOTONIC, comparable across processes on Linux)
-///   parent → closes stdin            graceful stop; the child exits when its worker has stopped
+///   parent → "stop"                  graceful stop; the child answers "stopped" once its worker
+///                                    has stopped, and waits for the next "go"
+///   parent → closes stdin            as "stop" when a worker runs; then the child exits
 /// </summary>
 internal static class ChildWorker
 {
@@ -33,28 +36,40 @@ internal static class ChildWorker
                 case "--report-starts": reportStarts = true; break;
             }
         }
-        if (db is null) { Console.Error.WriteLine("child worker: --db is required"); return 2; }
 
         await WarmUpAsync(slots).ConfigureAwait(false);
         var stdout = Console.Out;
         stdout.WriteLine("ready");
         stdout.Flush();
-        if (Console.In.ReadLine() != "go") return 0;
 
         var gate = new object();
         var executor = new NoopExecutor
         {
             Started = reportStarts ? (job, ticks) => { lock (gate) { stdout.WriteLine($"start {job.Id} {ticks}"); stdout.Flush(); } } : null,
         };
-        using var stop = new CancellationTokenSource();
-        var worker = new Worker(db, new WorkerOptions { Slots = slots, WorkerId = id }, executor);
-        var run = worker.RunAsync(stop.Token);
+        // Stdin is read on a thread of its own, so that "stop" reaches a worker while it runs.
+        var commands = System.Threading.Channels.Channel.CreateUnbounded<string?>();
         _ = Task.Run(() =>
         {
-            while (Console.In.ReadLine() is not null) { }
-            stop.Cancel();
+            while (Console.In.ReadLine() is { } line) commands.Writer.TryWrite(line);
+            commands.Writer.TryWrite(null);
         });
-        await run.ConfigureAwait(false);
+        while (await commands.Reader.ReadAsync().ConfigureAwait(false) is { } command)
+        {
+            var words = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (words is not ["go", ..]) continue;
+            var runDb = words.Length > 1 ? words[1] : db;
+            var runId = words.Length > 2 ? words[2] : id;
+            if (runDb is null) { Console.Error.WriteLine("child worker: \"go\" without a database, and no --db"); return 2; }
+            using var stop = new CancellationTokenSource();
+            var worker = new Worker(runDb, new WorkerOptions { Slots = slots, WorkerId = runId }, executor);
+            var run = worker.RunAsync(stop.Token);
+            var next = await commands.Reader.ReadAsync().ConfigureAwait(false);
+            stop.Cancel();
+            await run.ConfigureAwait(false);
+            if (next is null) return 0;
+            lock (gate) { stdout.WriteLine("stopped"); stdout.Flush(); }
+        }
         return 0;
     }
 

@@ -160,11 +160,12 @@ internal static class Suite
             var target = ">= 50,000/s";
             bool Fifty(Sample s, double? _) => s.Median >= 50_000;
             var shallow = scratch.NewDatabase("claim-shallow");
+            using var processes = new ChildWorkerPool(4, 1);
             var configs = new (string Label, Func<string, int, Task<double>> Run)[]
             {
                 ("1 worker, 1 slot", (db, n) => WorkerBench.InProcessAsync(db, 1, n)),
                 ("1 worker, 4 slots", (db, n) => WorkerBench.InProcessAsync(db, 4, n)),
-                ("4 worker processes, 1 slot each", (db, n) => WorkerBench.ProcessesAsync(db, 4, 1, n)),
+                ("4 worker processes, 1 slot each", processes.RunAsync),
             };
             await ChildWorker.WarmUpAsync(4); // the in-process runs should not measure the JIT either
             var shallowResults = new Dictionary<string, Sample?>();

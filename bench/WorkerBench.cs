@@ -124,41 +124,6 @@ internal static class WorkerBench
     }
 
     /// <summary>
-    /// <paramref name="processes"/> bench child workers (Core's Worker, no-op executor), started and
-    /// warmed up before the clock starts: jobs/s until <paramref name="measured"/> jobs are recorded done.
-    /// </summary>
-    public static async Task<double> ProcessesAsync(string db, int processes, int slots, int measured)
-    {
-        var run = Guid.NewGuid().ToString("n")[..8];
-        var ids = Enumerable.Range(0, processes).Select(i => $"bench-{run}-{i}").ToList();
-        var children = ids.Select(id => new Child(Paths.ChildWorkerStartInfo(
-            ["--db", db, "--slots", slots.ToString(System.Globalization.CultureInfo.InvariantCulture), "--worker-id", id]))).ToList();
-        try
-        {
-            await Task.WhenAll(children.Select(c => c.Ready)).WaitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false);
-            using var watch = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-            watch.Open();
-            using var count = watch.CreateCommand();
-            count.CommandText = $"SELECT coalesce(sum(jobs_done), 0) FROM workers WHERE id IN ({string.Join(",", ids.Select(i => $"'{i}'"))})";
-            var clock = Stopwatch.StartNew();
-            foreach (var c in children) c.Send("go");
-            while ((long)count.ExecuteScalar()! < measured)
-            {
-                if (clock.Elapsed > Patience) throw new InvalidOperationException("the worker processes did not finish in time");
-                await Task.Delay(2).ConfigureAwait(false);
-            }
-            var seconds = clock.Elapsed.TotalSeconds;
-            foreach (var c in children) c.CloseInput();
-            foreach (var c in children) await c.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-            return measured / seconds;
-        }
-        finally
-        {
-            foreach (var c in children) c.Dispose();
-        }
-    }
-
-    /// <summary>
     /// Enqueue → start latency into an idle queue: one bench child worker (1 slot, no-op executor)
     /// waits; this process enqueues one job at a time through JobQueue.Enqueue (which wakes workers),
     /// lets the worker go idle again for 5–15 ms, and repeats. Returns every latency in ms.
