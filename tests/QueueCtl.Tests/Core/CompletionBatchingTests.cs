@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using QueueCtl.Core;
 using QueueCtl.Core.Jobs;
 using QueueCtl.Core.Storage;
