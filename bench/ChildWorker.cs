@@ -12,7 +12,7 @@ namespace QueueCtl.Bench;
 /// machinery alone). One child serves run after run, so that a run does not wait for processes
 /// to start. Protocol on stdin/stdout:
 ///   child  → "ready"                 after a warm-up run on a scratch queue (the JIT is warm)
-///   parent → "go [DB ID]"            start a worker on DB as ID (default: --db, --worker-id)
+///   parent → "go [DB ID]"            start a worker on DB as ID (default: --db, a new id)
 ///   child  → "start ID TICKS"        with --report-starts, as each job starts (Stopwatch ticks are
 ///                                    CLOCK_MONOTONIC, comparable across processes on Linux)
 ///   parent → "stop"                  graceful stop; the child answers "stopped" once its worker
@@ -23,7 +23,7 @@ internal static class ChildWorker
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        string? db = null, id = null;
+        string? db = null;
         var slots = 1;
         var reportStarts = false;
         for (var i = 0; i < args.Length; i++)
@@ -32,7 +32,6 @@ internal static class ChildWorker
             {
                 case "--db": db = args[++i]; break;
                 case "--slots": slots = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--worker-id": id = args[++i]; break;
                 case "--report-starts": reportStarts = true; break;
             }
         }
@@ -59,7 +58,7 @@ internal static class ChildWorker
             var words = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (words is not ["go", ..]) continue;
             var runDb = words.Length > 1 ? words[1] : db;
-            var runId = words.Length > 2 ? words[2] : id;
+            var runId = words.Length > 2 ? words[2] : null;
             if (runDb is null) { Console.Error.WriteLine("child worker: \"go\" without a database, and no --db"); return 2; }
             using var stop = new CancellationTokenSource();
             var worker = new Worker(runDb, new WorkerOptions { Slots = slots, WorkerId = runId }, executor);
