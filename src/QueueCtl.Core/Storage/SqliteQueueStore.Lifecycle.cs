@@ -8,8 +8,8 @@ namespace QueueCtl.Core.Storage;
 // The job state machine's SQL. The rules it applies live in Jobs/JobLifecycle.cs.
 internal sealed partial class SqliteQueueStore
 {
-    // The claim and its attempt rows run through RawStatement (positional parameters); the
-    // queue filter's parameters follow from ?6.
+    // The claim runs through RawStatement (positional parameters); the queue filter's parameters
+    // follow from ?6.
     private const string ClaimSql = """
         UPDATE jobs
            SET state = 'processing', attempts = attempts + 1, worker_id = ?1, lease_token = ?2,
@@ -23,17 +23,10 @@ internal sealed partial class SqliteQueueStore
                   working_directory, environment, seq
         """;
 
-    // One statement opens the attempt rows of every job this claim took (they share its lease token).
-    private const string InsertAttemptsSql = """
-        INSERT INTO attempts (job_id, number, worker_id, lease_token, started_at, outcome)
-        SELECT id, attempts, ?1, ?2, ?3, 'running'
-          FROM jobs INDEXED BY jobs_held
-         WHERE worker_id = ?1 AND state = 'processing' AND lease_token = ?2
-        """;
-
     /// <summary>
     /// Claims up to <paramref name="limit"/> due jobs in one statement (highest priority first, then
-    /// enqueue order), each under a fresh lease token, and opens an attempt row for each.
+    /// enqueue order), each under a fresh lease token. No attempt row is written yet: until the
+    /// attempt ends, the job's row is its record (schema 5).
     /// </summary>
     public IReadOnlyList<ClaimedJob> Claim(string workerId, IReadOnlyList<string> queues, int limit, QueueConfig config)
     {
@@ -57,10 +50,6 @@ internal sealed partial class SqliteQueueStore
                     WorkingDirectory: claim.TextOrNull(8), Environment: ParseEnvironment(claim.TextOrNull(9)), StartedAt: now)));
             }
             if (claimed.Count == 0) return [];
-
-            var opened = Statement(InsertAttemptsSql).Bind(1, workerId).Bind(2, token).Bind(3, nowMs).Run();
-            if (opened != claimed.Count)
-                throw new InvalidOperationException($"claimed {claimed.Count} job(s) but opened {opened} attempt row(s)");
             // RETURNING gives no order: hand jobs out in the order they were chosen.
             return claimed.OrderByDescending(c => c.Job.Priority).ThenBy(c => c.Seq).Select(c => c.Job).ToList();
         });
@@ -110,15 +99,17 @@ internal sealed partial class SqliteQueueStore
          WHERE id = ?2 AND lease_token = ?3 AND state = 'processing'
         """;
 
-    private const string FinishAttemptSql = """
-        UPDATE attempts
-           SET finished_at = ?1, outcome = ?2, exit_code = ?3, error = ?4, duration_ms = ?1 - started_at
-         WHERE job_id = ?5 AND lease_token = ?6
+    // An ended attempt's row, written once (schema 5). Its start is the claim's, which the worker holds.
+    private const string InsertAttemptSql = """
+        INSERT INTO attempts (job_id, number, worker_id, lease_token, started_at, finished_at, outcome, exit_code, error, duration_ms)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?6 - ?5)
         """;
 
     /// <summary>
-    /// Records how attempts ended, all in one transaction. An attempt whose lease token no longer
-    /// matches (its job was taken over) changes nothing, and is reported back as not applied.
+    /// Records how attempts ended, all in one transaction, each with its attempt row. An attempt whose
+    /// lease token no longer matches (its job was taken over) changes nothing, and is reported back as
+    /// not applied. <paramref name="workerId"/> is the worker that claimed them: only it holds their
+    /// lease tokens, and their rows name it.
     /// </summary>
     public IReadOnlyList<FinishResult> Finish(string workerId, IReadOnlyList<(ClaimedJob Job, AttemptResult Result)> attempts, QueueConfig config)
     {
@@ -130,7 +121,7 @@ internal sealed partial class SqliteQueueStore
             var results = new List<FinishResult>(attempts.Count);
             var done = 0;
             // Looked up once per batch, not once per job.
-            var (finish, handBack, close) = (Statement(FinishJobSql), Statement(HandBackJobSql), Statement(FinishAttemptSql));
+            var (finish, handBack, record) = (Statement(FinishJobSql), Statement(HandBackJobSql), Statement(InsertAttemptSql));
             foreach (var (job, result) in attempts)
             {
                 var (state, retryAt) = JobLifecycle.AfterAttempt(result.Outcome, job.Attempt, job.MaxRetries, config, now, Random.Shared.NextDouble());
@@ -142,7 +133,10 @@ internal sealed partial class SqliteQueueStore
                         .Run() == 1;
                 if (applied)
                 {
-                    CloseAttempt(close, job.Id, job.LeaseToken, nowMs, result.Outcome, result.ExitCode, result.Error);
+                    record
+                        .Bind(1, job.Id).Bind(2, job.Attempt).Bind(3, workerId).Bind(4, job.LeaseToken).Bind(5, Ms(job.StartedAt))
+                        .Bind(6, nowMs).Bind(7, JobLifecycle.OutcomeName(result.Outcome)).Bind(8, result.ExitCode).Bind(9, result.Error)
+                        .Run();
                     if (result.Outcome != AttemptOutcome.HandedBack) done++;
                 }
                 results.Add(new FinishResult(job, result, applied, applied ? state : null, applied ? retryAt : null));
@@ -158,13 +152,6 @@ internal sealed partial class SqliteQueueStore
         });
     }
 
-    /// <summary>Writes how an attempt ended into its row (opened when its job was claimed), through <paramref name="close"/>: FinishAttemptSql.</summary>
-    private static void CloseAttempt(RawStatement close, string jobId, long leaseToken, long nowMs, AttemptOutcome outcome, int? exitCode, string? error) =>
-        close
-            .Bind(1, nowMs).Bind(2, JobLifecycle.OutcomeName(outcome)).Bind(3, exitCode).Bind(4, error)
-            .Bind(5, jobId).Bind(6, leaseToken)
-            .Run();
-
     // FinishJobSql for a lost attempt, guarded by the lease having run out. A job a person asked to
     // stop (cancel_requested) goes to the DLQ as cancelled instead of being retried.
     private const string LostAttemptSql = """
@@ -176,6 +163,13 @@ internal sealed partial class SqliteQueueStore
                next_run_at = CASE WHEN cancel_requested = 1 THEN next_run_at ELSE COALESCE($retry_at, next_run_at) END,
                lease_token = NULL, lease_expires_at = NULL, pid = NULL, cancel_requested = 0
          WHERE id = $id AND lease_token = $token AND state = 'processing' AND lease_expires_at < $now
+        """;
+
+    // The lost attempt's row, from the job's row as LostAttemptSql left it (the worker, start and end are there).
+    private const string InsertLostAttemptSql = """
+        INSERT INTO attempts (job_id, number, worker_id, lease_token, started_at, finished_at, outcome, error, duration_ms)
+        SELECT id, attempts, worker_id, $token, started_at, finished_at, $outcome, $error, duration_ms
+          FROM jobs WHERE id = $id
         """;
 
     /// <summary>The processing jobs whose lease has run out, with where their process ran.</summary>
@@ -214,7 +208,12 @@ internal sealed partial class SqliteQueueStore
             With(update, "$id", lease.JobId);
             With(update, "$token", lease.LeaseToken);
             if (update.ExecuteNonQuery() != 1) return false;
-            CloseAttempt(Statement(FinishAttemptSql), lease.JobId, lease.LeaseToken, Ms(now), AttemptOutcome.WorkerLost, null, error);
+            var record = Command(InsertLostAttemptSql);
+            With(record, "$token", lease.LeaseToken);
+            With(record, "$outcome", JobLifecycle.OutcomeName(AttemptOutcome.WorkerLost));
+            With(record, "$error", error);
+            With(record, "$id", lease.JobId);
+            record.ExecuteNonQuery();
             return true;
         });
     }

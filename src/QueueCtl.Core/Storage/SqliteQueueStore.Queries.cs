@@ -88,11 +88,17 @@ internal sealed partial class SqliteQueueStore
         return (terms.Count == 0 ? "" : "WHERE " + string.Join(" AND ", terms), parameters);
     }
 
+    /// <summary>A job's attempts, oldest first; one still running comes last, read from the job's row (schema 5).</summary>
     public IReadOnlyList<JobAttempt> GetAttempts(string id) => Read(() =>
     {
         var command = Command("""
             SELECT job_id, number, worker_id, started_at, finished_at, outcome, exit_code, error
-              FROM attempts WHERE job_id = $id ORDER BY attempt_id
+              FROM (SELECT 0 AS running, attempt_id, job_id, number, worker_id, started_at, finished_at, outcome, exit_code, error
+                      FROM attempts WHERE job_id = $id
+                    UNION ALL
+                    SELECT 1, 0, id, attempts, worker_id, started_at, NULL, 'running', NULL, NULL
+                      FROM jobs WHERE id = $id AND state = 'processing')
+             ORDER BY running, attempt_id
             """);
         With(command, "$id", id);
         var attempts = new List<JobAttempt>();

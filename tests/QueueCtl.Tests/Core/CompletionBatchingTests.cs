@@ -31,7 +31,6 @@ public sealed class CompletionBatchingTests
         var config = store.GetConfig();
         var claimed = store.Claim("w1", [], 3, config);
         Assert.Equal(3, claimed.Count);
-        Assert.Equal(3, temp.Scalar("SELECT count(*) FROM attempts WHERE worker_id = 'w1' AND outcome = 'running'"));
 
         var stale = claimed[1] with { LeaseToken = claimed[1].LeaseToken ^ 1 };
         var results = store.Finish("w1", [(claimed[0], AttemptResult.Success()), (stale, AttemptResult.Success()), (claimed[2], AttemptResult.Success())], config);
@@ -41,11 +40,14 @@ public sealed class CompletionBatchingTests
         Assert.Null(results[1].NewState);
         Assert.Equal(2, temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'completed'"));
         Assert.Equal(1, temp.Scalar($"SELECT count(*) FROM jobs WHERE id = '{claimed[1].Id}' AND state = 'processing'"));
-        Assert.Equal(1, temp.Scalar($"SELECT count(*) FROM attempts WHERE job_id = '{claimed[1].Id}' AND outcome = 'running'"));
+        // The refused attempt wrote no row and is still the one running; the applied ones wrote one each.
+        Assert.Equal(0, temp.Scalar($"SELECT count(*) FROM attempts WHERE job_id = '{claimed[1].Id}'"));
+        Assert.Equal(AttemptOutcome.Running, Assert.Single(store.GetAttempts(claimed[1].Id)).Outcome);
+        Assert.Equal(2, temp.Scalar($"SELECT count(*) FROM attempts WHERE outcome = 'succeeded' AND worker_id = 'w1' AND number = 1 AND lease_token = {claimed[0].LeaseToken}"));
     }
 
     [Fact]
-    public void A_claim_opens_one_attempt_row_per_job_with_the_claims_lease_token()
+    public void A_claimed_job_shows_its_running_attempt_and_writes_its_row_once_when_it_ends()
     {
         using var temp = new TempQueue();
         using (var queue = JobQueue.Open(temp.DatabasePath))
@@ -55,7 +57,30 @@ public sealed class CompletionBatchingTests
         var second = store.Claim("w1", [], 20, store.GetConfig());
         Assert.Equal(Enumerable.Range(0, 20).Select(i => $"j{i:00}"), first.Select(j => j.Id));
         Assert.Equal(Enumerable.Range(20, 20).Select(i => $"j{i:00}"), second.Select(j => j.Id));
-        Assert.Equal(40, temp.Scalar("SELECT count(*) FROM attempts a JOIN jobs j ON j.id = a.job_id AND j.lease_token = a.lease_token AND j.attempts = a.number"));
+
+        // While they run, each job's history ends with the attempt its own row describes.
+        Assert.Equal(0, temp.Scalar("SELECT count(*) FROM attempts"));
+        foreach (var job in first.Concat(second))
+        {
+            var running = Assert.Single(store.GetAttempts(job.Id));
+            Assert.Equal((AttemptOutcome.Running, 1, "w1", job.StartedAt.ToUnixTimeMilliseconds(), (DateTimeOffset?)null),
+                (running.Outcome, running.Number, running.WorkerId, running.StartedAt.ToUnixTimeMilliseconds(), running.FinishedAt));
+        }
+
+        var fail = new AttemptResult(AttemptOutcome.Failed, 3, "exit code 3", null);
+        store.Finish("w1", first.Select(job => (job, fail)).Concat(second.Select(job => (job, AttemptResult.Success()))).ToList(), store.GetConfig());
+
+        // One row per attempt, with the claim's token, number and start and the job's own end.
+        Assert.Equal(40, temp.Scalar("""
+            SELECT count(*) FROM attempts a JOIN jobs j ON j.id = a.job_id
+             WHERE a.number = j.attempts AND a.worker_id = 'w1' AND a.started_at = j.started_at
+               AND a.finished_at = j.finished_at AND a.duration_ms = j.duration_ms
+            """));
+        Assert.Equal(20, temp.Scalar($"SELECT count(*) FROM attempts WHERE lease_token = {first[0].LeaseToken} AND outcome = 'failed' AND exit_code = 3 AND error = 'exit code 3'"));
+        Assert.Equal(20, temp.Scalar($"SELECT count(*) FROM attempts WHERE lease_token = {second[0].LeaseToken} AND outcome = 'succeeded' AND exit_code = 0 AND error IS NULL"));
+        var retried = store.GetAttempts(first[0].Id);
+        Assert.Equal(AttemptOutcome.Failed, Assert.Single(retried).Outcome);
+        Assert.Equal(JobState.Failed, store.GetJob(first[0].Id, store.GetConfig())!.State);
     }
 
     [Fact]
@@ -99,6 +124,6 @@ public sealed class CompletionBatchingTests
         Assert.Equal(executor.Runs.Count, done);
         Assert.Equal(0, temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'processing'"));
         Assert.Equal(5000 - done, temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'pending' AND attempts = 0"));
-        Assert.Equal(0, temp.Scalar("SELECT count(*) FROM attempts WHERE outcome = 'running'"));
+        AttemptRows.AreOnePerRunOrHandBack(temp, done);
     }
 }

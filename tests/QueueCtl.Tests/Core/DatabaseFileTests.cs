@@ -313,6 +313,37 @@ public class DatabaseFileTests
             $"SELECT group_concat(id) FROM jobs INDEXED BY jobs_next_due WHERE {QueueCtl.Core.Storage.SqliteQueueStore.WaitingForATime}"));
     }
 
+    [Fact]
+    public void A_version_4_database_drops_the_rows_of_running_attempts_and_still_shows_and_records_them_once()
+    {
+        using var temp = new TempQueue();
+        RawSql(temp.DatabasePath, [
+            .. QueueCtl.Core.Storage.SqliteSchema.Migrations[..4],
+            $"PRAGMA application_id = {QueueCtl.Core.Storage.SqliteSchema.ApplicationId}",
+            "PRAGMA user_version = 4",
+            // Schema 4 opened an attempt's row at the claim: 'busy' is on its second attempt, held by w-old.
+            """
+            INSERT INTO jobs (id, command, shell, queue, priority, state, attempts, run_at, next_run_at, created_at, updated_at,
+                              started_at, worker_id, lease_token, lease_expires_at)
+            VALUES ('busy', 'true', 'sh', 'default', 0, 'processing', 2, 0, 0, 0, 5000, 5000, 'w-old', 77, 9999999999999)
+            """,
+            """
+            INSERT INTO attempts (job_id, number, worker_id, lease_token, started_at, finished_at, outcome, exit_code, error, duration_ms)
+            VALUES ('busy', 1, 'w-old', 76, 1000, 1500, 'failed', 1, 'exit code 1', 500),
+                   ('busy', 2, 'w-old', 77, 5000, NULL, 'running', NULL, NULL, NULL)
+            """]);
+
+        using var store = QueueCtl.Core.Storage.SqliteQueueStore.Open(temp.DatabasePath);
+        Assert.Equal(1L, Convert.ToInt64(ScalarOf(temp.DatabasePath, "SELECT count(*) FROM attempts WHERE job_id = 'busy'")));
+        Assert.Equal([(1, AttemptOutcome.Failed), (2, AttemptOutcome.Running)], store.GetAttempts("busy").Select(a => (a.Number, a.Outcome)));
+
+        var held = new ClaimedJob("busy", 77, 2, "true", JobShell.Sh, "default", 0, 3, 0, null, new Dictionary<string, string>(),
+            DateTimeOffset.FromUnixTimeMilliseconds(5000));
+        Assert.True(Assert.Single(store.Finish("w-old", [(held, AttemptResult.Success())], store.GetConfig())).Applied);
+        Assert.Equal([(1, AttemptOutcome.Failed), (2, AttemptOutcome.Succeeded)], store.GetAttempts("busy").Select(a => (a.Number, a.Outcome)));
+        Assert.Equal(5000L, Convert.ToInt64(ScalarOf(temp.DatabasePath, "SELECT started_at FROM attempts WHERE job_id = 'busy' AND number = 2")));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

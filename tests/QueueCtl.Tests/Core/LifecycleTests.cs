@@ -514,7 +514,7 @@ public class LifecycleTests
         Assert.Equal(JobState.Processing, q.Queue.GetJob("a").State);
         Assert.Equal("w2", q.Queue.GetJob("a").WorkerId);
 
-        Assert.True(q.Succeed(fresh, "fresh").Applied);
+        Assert.True(q.Finish(fresh, AttemptResult.Success("fresh"), "w2").Applied);
         var attempts = q.Queue.GetAttempts("a");
         Assert.Equal([AttemptOutcome.WorkerLost, AttemptOutcome.Succeeded], attempts.Select(x => x.Outcome).ToArray());
         Assert.Equal(["frozen", "w2"], attempts.Select(x => x.WorkerId).ToArray());
