@@ -114,10 +114,11 @@ internal sealed partial class SqliteQueueStore
     public IReadOnlyList<FinishResult> Finish(string workerId, IReadOnlyList<(ClaimedJob Job, AttemptResult Result)> attempts, QueueConfig config)
     {
         if (attempts.Count == 0) return [];
-        var now = _clock.UtcNow;
-        var nowMs = Ms(now);
         return Write(() =>
         {
+            // Taken under the write lock, so that attempts' ends follow the order of their rows (GetStatus relies on it).
+            var now = _clock.UtcNow;
+            var nowMs = Ms(now);
             var results = new List<FinishResult>(attempts.Count);
             var done = 0;
             // Looked up once per batch, not once per job.
@@ -194,12 +195,12 @@ internal sealed partial class SqliteQueueStore
     /// </summary>
     public bool FailLostAttempt(ExpiredLease lease, QueueConfig config)
     {
-        var now = _clock.UtcNow;
         var maxRetries = lease.MaxRetries ?? config.MaxRetries;
-        var (state, retryAt) = JobLifecycle.AfterAttempt(AttemptOutcome.WorkerLost, lease.Attempt, maxRetries, config, now, Random.Shared.NextDouble());
         const string error = "worker lost: its worker stopped renewing the lease (crashed, killed or frozen)";
         return Write(() =>
         {
+            var now = _clock.UtcNow; // under the write lock, as in Finish
+            var (state, retryAt) = JobLifecycle.AfterAttempt(AttemptOutcome.WorkerLost, lease.Attempt, maxRetries, config, now, Random.Shared.NextDouble());
             var update = Command(LostAttemptSql);
             With(update, "$state", JobLifecycle.StateName(state));
             With(update, "$error", error);

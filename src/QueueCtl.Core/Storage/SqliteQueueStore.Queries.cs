@@ -152,7 +152,13 @@ internal sealed partial class SqliteQueueStore
         var samples = new List<long>();
         using (var r = durations.ExecuteReader()) while (r.Read()) samples.Add(r.GetInt64(0));
 
-        var recent = Command("SELECT count(*) FROM attempts WHERE finished_at >= $since");
+        // Rows are in the order of their ends (schema 6): walk back from the newest to one that ended well
+        // before the minute (10 s of slack for a clock stepped back), then count the rows after it.
+        var recent = Command("""
+            SELECT count(*) FROM attempts
+             WHERE attempt_id > coalesce((SELECT attempt_id FROM attempts WHERE finished_at < $since - 10000 ORDER BY attempt_id DESC LIMIT 1), 0)
+               AND finished_at >= $since
+            """);
         With(recent, "$since", now - 60_000);
         var finishedLastMinute = Convert.ToInt64(recent.ExecuteScalar());
 

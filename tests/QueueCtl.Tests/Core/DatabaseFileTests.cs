@@ -342,6 +342,8 @@ public class DatabaseFileTests
         Assert.True(Assert.Single(store.Finish("w-old", [(held, AttemptResult.Success())], store.GetConfig())).Applied);
         Assert.Equal([(1, AttemptOutcome.Failed), (2, AttemptOutcome.Succeeded)], store.GetAttempts("busy").Select(a => (a.Number, a.Outcome)));
         Assert.Equal(5000L, Convert.ToInt64(ScalarOf(temp.DatabasePath, "SELECT started_at FROM attempts WHERE job_id = 'busy' AND number = 2")));
+        // Schema 6 counts recent ends without an index over them.
+        Assert.Equal(0L, Convert.ToInt64(ScalarOf(temp.DatabasePath, "SELECT count(*) FROM sqlite_schema WHERE name = 'attempts_by_finish'")));
     }
 
     [Theory]

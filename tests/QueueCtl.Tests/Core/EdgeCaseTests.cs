@@ -116,6 +116,33 @@ public class EdgeCaseTests
     }
 
     [Fact]
+    public void Recent_throughput_counts_the_ends_of_the_last_minute_however_long_ago_each_attempt_started()
+    {
+        using var q = new CoreQueue();
+        q.Add("long", maxRetries: 0);
+        var longJob = q.MustClaim("long");
+        q.Add("lost", maxRetries: 0);
+        q.MustClaim("lost", "w2");
+        // Five minutes of short jobs, one every 10 s, end while the first two still run.
+        for (var i = 0; i < 30; i++)
+        {
+            q.Add($"s{i}");
+            q.Succeed(q.MustClaim($"s{i}"));
+            q.Clock.Advance(TimeSpan.FromSeconds(10));
+        }
+        q.Fail(longJob);
+        q.Clock.Advance(TimeSpan.FromMinutes(10)); // past w2's lease: its attempt ends as lost
+        Assert.True(q.Store.FailLostAttempt(Assert.Single(q.Store.FindExpiredLeases()), q.Store.GetConfig()));
+        Assert.Equal(1 / 60.0, q.Queue.GetStatus().Throughput, 6);
+
+        q.Clock.Advance(TimeSpan.FromSeconds(30));
+        q.Add("last");
+        q.Succeed(q.MustClaim("last"));
+        Assert.Equal(2 / 60.0, q.Queue.GetStatus().Throughput, 6); // the lost attempt and "last"
+        Assert.Equal(AttemptOutcome.WorkerLost, Assert.Single(q.Queue.GetAttempts("lost")).Outcome);
+    }
+
+    [Fact]
     public void A_negative_limit_is_refused_rather_than_read_as_no_limit()
     {
         using var q = new CoreQueue();
