@@ -209,6 +209,11 @@ internal sealed partial class SqliteQueueStore
             With(update, "$id", lease.JobId);
             With(update, "$token", lease.LeaseToken);
             if (update.ExecuteNonQuery() != 1) return false;
+            // A worker older than schema 5 opened a row for the attempt at its claim: the row written here replaces it.
+            var opened = Command("DELETE FROM attempts WHERE job_id = $id AND lease_token = $token AND outcome = 'running'");
+            With(opened, "$id", lease.JobId);
+            With(opened, "$token", lease.LeaseToken);
+            opened.ExecuteNonQuery();
             var record = Command(InsertLostAttemptSql);
             With(record, "$token", lease.LeaseToken);
             With(record, "$outcome", JobLifecycle.OutcomeName(AttemptOutcome.WorkerLost));

@@ -58,7 +58,7 @@ internal sealed partial class SqliteQueueStore
     // running or dead jobs that these partial indexes hold.
     private static string OneStateIndex(JobFilter filter) => filter.States.Distinct().ToList() switch
     {
-        [JobState.Processing] => "INDEXED BY jobs_held",
+        [JobState.Processing] => "INDEXED BY jobs_held_by_worker",
         [JobState.Dead] => "INDEXED BY jobs_dead",
         _ => "",
     };
@@ -75,7 +75,7 @@ internal sealed partial class SqliteQueueStore
         }
         In("id", filter.Ids, "id");
         // States are written as literals (they are the enum's own names, never user text) so that a
-        // filter on one state can use that state's partial index: jobs_dead, jobs_held.
+        // filter on one state can use that state's partial index: jobs_dead, jobs_held_by_worker.
         var states = filter.States.Select(JobLifecycle.StateName).Distinct().ToList();
         if (states.Count == 1) terms.Add($"state = '{states[0]}'");
         else if (states.Count > 1) terms.Add($"state IN ({string.Join(", ", states.Select(s => $"'{s}'"))})");
@@ -88,13 +88,16 @@ internal sealed partial class SqliteQueueStore
         return (terms.Count == 0 ? "" : "WHERE " + string.Join(" AND ", terms), parameters);
     }
 
-    /// <summary>A job's attempts, oldest first; one still running comes last, read from the job's row (schema 5).</summary>
+    /// <summary>
+    /// A job's attempts, oldest first; one still running comes last, read from the job's row (schema 5).
+    /// A row that says 'running' was opened by a worker older than schema 5: the job's row shows it.
+    /// </summary>
     public IReadOnlyList<JobAttempt> GetAttempts(string id) => Read(() =>
     {
         var command = Command("""
             SELECT job_id, number, worker_id, started_at, finished_at, outcome, exit_code, error
               FROM (SELECT 0 AS running, attempt_id, job_id, number, worker_id, started_at, finished_at, outcome, exit_code, error
-                      FROM attempts WHERE job_id = $id
+                      FROM attempts WHERE job_id = $id AND outcome <> 'running'
                     UNION ALL
                     SELECT 1, 0, id, attempts, worker_id, started_at, NULL, 'running', NULL, NULL
                       FROM jobs WHERE id = $id AND state = 'processing')

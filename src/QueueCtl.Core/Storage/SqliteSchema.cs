@@ -120,16 +120,27 @@ internal static class SqliteSchema
         // 5: an attempt's row is written once, when the attempt ends; while it runs, the job's own row
         // (processing, its attempt count, worker and start) is the attempt, and the history shows it from
         // there. Writing the row at the claim and again at the end had cost each job one more statement
-        // and an index lookup. Rows of attempts still running at the upgrade would be written a second
-        // time when they end, so they go; the jobs' rows still show them.
+        // and an index lookup. Rows an older worker opened for attempts it still runs stay for it to close
+        // (the history hides them while they say 'running'); rows no attempt will close any more go.
         """
-        DELETE FROM attempts WHERE outcome = 'running';
+        DELETE FROM attempts
+         WHERE outcome = 'running'
+           AND NOT EXISTS (SELECT 1 FROM jobs
+                            WHERE jobs.id = attempts.job_id AND jobs.state = 'processing' AND jobs.lease_token = attempts.lease_token);
         """,
         // 6: with every row written at its attempt's end, and that end taken under the write lock, the
         // attempts table is in the order of their ends: the count of the last minute's ends walks back
         // from the newest row instead of keeping an index over every end (one entry per job).
         """
         DROP INDEX attempts_by_finish;
+        """,
+        // 7: the running jobs' index keys on the worker alone: renewing a lease no longer moves its jobs'
+        // entries. Its new name also stops workers of versions before schema 5, which would go on
+        // opening attempt rows at their claims: their claim pins the old name, fails, and they stop with
+        // DatabaseTooNew (as after any upgrade), closing the rows of the attempts they had started.
+        """
+        DROP INDEX jobs_held;
+        CREATE INDEX jobs_held_by_worker ON jobs(worker_id) WHERE state = 'processing';
         """,
     ];
 }

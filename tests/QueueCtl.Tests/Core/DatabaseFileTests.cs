@@ -314,36 +314,52 @@ public class DatabaseFileTests
     }
 
     [Fact]
-    public void A_version_4_database_drops_the_rows_of_running_attempts_and_still_shows_and_records_them_once()
+    public void A_version_4_database_keeps_the_attempt_rows_its_workers_will_close_and_fences_those_workers_off()
     {
         using var temp = new TempQueue();
         RawSql(temp.DatabasePath, [
             .. QueueCtl.Core.Storage.SqliteSchema.Migrations[..4],
             $"PRAGMA application_id = {QueueCtl.Core.Storage.SqliteSchema.ApplicationId}",
             "PRAGMA user_version = 4",
-            // Schema 4 opened an attempt's row at the claim: 'busy' is on its second attempt, held by w-old.
+            // Schema 4 opened an attempt's row at the claim. 'busy' is on its second attempt under w-old;
+            // 'lost' is held by a w-old whose lease ran out; 'done' ended, but a row of it still says running.
             """
             INSERT INTO jobs (id, command, shell, queue, priority, state, attempts, run_at, next_run_at, created_at, updated_at,
                               started_at, worker_id, lease_token, lease_expires_at)
-            VALUES ('busy', 'true', 'sh', 'default', 0, 'processing', 2, 0, 0, 0, 5000, 5000, 'w-old', 77, 9999999999999)
+            VALUES ('busy', 'true', 'sh', 'default', 0, 'processing', 2, 0, 0, 0, 5000, 5000, 'w-old', 77, 9999999999999),
+                   ('lost', 'true', 'sh', 'default', 0, 'processing', 1, 0, 0, 0, 5000, 5000, 'w-old', 88, 6000),
+                   ('done', 'true', 'sh', 'default', 0, 'completed', 1, 0, 0, 0, 5000, 5000, 'w-old', NULL, NULL)
             """,
             """
             INSERT INTO attempts (job_id, number, worker_id, lease_token, started_at, finished_at, outcome, exit_code, error, duration_ms)
             VALUES ('busy', 1, 'w-old', 76, 1000, 1500, 'failed', 1, 'exit code 1', 500),
-                   ('busy', 2, 'w-old', 77, 5000, NULL, 'running', NULL, NULL, NULL)
+                   ('busy', 2, 'w-old', 77, 5000, NULL, 'running', NULL, NULL, NULL),
+                   ('lost', 1, 'w-old', 88, 5000, NULL, 'running', NULL, NULL, NULL),
+                   ('done', 1, 'w-old', 99, 5000, NULL, 'running', NULL, NULL, NULL)
             """]);
 
         using var store = QueueCtl.Core.Storage.SqliteQueueStore.Open(temp.DatabasePath);
-        Assert.Equal(1L, Convert.ToInt64(ScalarOf(temp.DatabasePath, "SELECT count(*) FROM attempts WHERE job_id = 'busy'")));
+        long Rows(string where) => Convert.ToInt64(ScalarOf(temp.DatabasePath, $"SELECT count(*) FROM attempts WHERE {where}"));
+        Assert.Equal(0, Rows("job_id = 'done'")); // no attempt will ever close it
+        Assert.Equal(1, Rows("job_id = 'busy' AND outcome = 'running'"));
         Assert.Equal([(1, AttemptOutcome.Failed), (2, AttemptOutcome.Running)], store.GetAttempts("busy").Select(a => (a.Number, a.Outcome)));
 
-        var held = new ClaimedJob("busy", 77, 2, "true", JobShell.Sh, "default", 0, 3, 0, null, new Dictionary<string, string>(),
-            DateTimeOffset.FromUnixTimeMilliseconds(5000));
-        Assert.True(Assert.Single(store.Finish("w-old", [(held, AttemptResult.Success())], store.GetConfig())).Applied);
+        // w-old's claim pins the index by its old name: it fails, and w-old stops (DatabaseTooNew).
+        var fenced = Assert.Throws<SqliteException>(() => RawSql(temp.DatabasePath,
+            "SELECT id FROM jobs INDEXED BY jobs_held WHERE worker_id = 'w-old' AND state = 'processing'"));
+        Assert.Contains("no such index: jobs_held", fenced.Message);
+        Assert.Equal(0L, Convert.ToInt64(ScalarOf(temp.DatabasePath, "SELECT count(*) FROM sqlite_schema WHERE name IN ('jobs_held', 'attempts_by_finish')")));
+
+        // Before it stops, w-old closes the attempt it runs the old way: one row for it, with its outcome.
+        RawSql(temp.DatabasePath,
+            "UPDATE jobs SET state = 'completed', exit_code = 0, finished_at = 6000, duration_ms = 1000, lease_token = NULL WHERE id = 'busy' AND lease_token = 77",
+            "UPDATE attempts SET finished_at = 6000, outcome = 'succeeded', exit_code = 0, duration_ms = 1000 WHERE job_id = 'busy' AND lease_token = 77");
         Assert.Equal([(1, AttemptOutcome.Failed), (2, AttemptOutcome.Succeeded)], store.GetAttempts("busy").Select(a => (a.Number, a.Outcome)));
-        Assert.Equal(5000L, Convert.ToInt64(ScalarOf(temp.DatabasePath, "SELECT started_at FROM attempts WHERE job_id = 'busy' AND number = 2")));
-        // Schema 6 counts recent ends without an index over them.
-        Assert.Equal(0L, Convert.ToInt64(ScalarOf(temp.DatabasePath, "SELECT count(*) FROM sqlite_schema WHERE name = 'attempts_by_finish'")));
+
+        // The attempt of a w-old that died ends as lost through this version: its old row is replaced, not doubled.
+        Assert.True(store.FailLostAttempt(Assert.Single(store.FindExpiredLeases()), store.GetConfig()));
+        Assert.Equal(1, Rows("job_id = 'lost'"));
+        Assert.Equal(AttemptOutcome.WorkerLost, Assert.Single(store.GetAttempts("lost")).Outcome);
     }
 
     [Theory]

@@ -21,7 +21,7 @@ public sealed class QueryPlanTests
         var indexes = new List<(string Name, string? Sql)>();
         while (r.Read()) indexes.Add((r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1)));
 
-        Assert.Equal(["jobs_dead", "jobs_held", "jobs_next_due", "jobs_ready", "jobs_ready_by_queue", "sqlite_autoindex_jobs_1"], indexes.Select(i => i.Name));
+        Assert.Equal(["jobs_dead", "jobs_held_by_worker", "jobs_next_due", "jobs_ready", "jobs_ready_by_queue", "sqlite_autoindex_jobs_1"], indexes.Select(i => i.Name));
         Assert.All(indexes.Where(i => i.Sql is not null), i => Assert.Contains(" WHERE state", i.Sql!));
     }
 
@@ -44,7 +44,7 @@ public sealed class QueryPlanTests
 
         Assert.Contains("USING INDEX jobs_dead", Plan(q.DatabasePath, new JobFilter { States = [JobState.Dead], Limit = 20 }));
         Assert.Contains("USING INDEX jobs_dead", Plan(q.DatabasePath, new JobFilter { States = [JobState.Dead], Queues = ["other"] }));
-        Assert.Contains("USING INDEX jobs_held", Plan(q.DatabasePath, new JobFilter { States = [JobState.Processing] }));
+        Assert.Contains("USING INDEX jobs_held_by_worker", Plan(q.DatabasePath, new JobFilter { States = [JobState.Processing] }));
     }
 
     [Fact]
