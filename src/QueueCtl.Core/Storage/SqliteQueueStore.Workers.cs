@@ -138,11 +138,25 @@ internal sealed partial class SqliteQueueStore
     });
 
     /// <summary>Workers on other hosts that stopped heartbeating long ago are shown as lost.</summary>
-    public void MarkSilentWorkersLost(TimeSpan silentFor) => Write(() =>
+    public void MarkSilentWorkersLost(TimeSpan silentFor)
     {
-        var command = Command("UPDATE workers SET state = 'lost', stopped_at = $now WHERE state IN ('running', 'stopping') AND heartbeat_at < $cutoff");
-        With(command, "$now", NowMs);
-        With(command, "$cutoff", NowMs - (long)silentFor.TotalMilliseconds);
-        return command.ExecuteNonQuery();
-    });
+        // Every worker asks at its start and with each heartbeat, and nearly always there are none:
+        // a read does not wait for the write lock, nor make the other workers wait for it.
+        const string silent = "state IN ('running', 'stopping') AND heartbeat_at < $cutoff";
+        var cutoff = NowMs - (long)silentFor.TotalMilliseconds;
+        var any = Read(() =>
+        {
+            var look = Command($"SELECT EXISTS (SELECT 1 FROM workers WHERE {silent})");
+            With(look, "$cutoff", cutoff);
+            return (long)look.ExecuteScalar()! != 0;
+        });
+        if (!any) return;
+        Write(() =>
+        {
+            var command = Command($"UPDATE workers SET state = 'lost', stopped_at = $now WHERE {silent}");
+            With(command, "$now", NowMs);
+            With(command, "$cutoff", cutoff);
+            return command.ExecuteNonQuery();
+        });
+    }
 }

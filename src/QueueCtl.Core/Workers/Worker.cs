@@ -477,14 +477,19 @@ public sealed class Worker
 
     private async Task HeartbeatLoop(SqliteQueueStore store, WakeSignal wake, CancellationToken stop)
     {
+        // The worker has just registered (its heartbeat) and recovered: the first beat waits an
+        // interval, so that workers started together go to their first claims without it.
+        var interval = HeartbeatInterval(TryRead(() => store.GetConfig().LeaseSeconds, 30));
         while (!stop.IsCancellationRequested)
         {
-            var interval = TimeSpan.FromSeconds(1);
+            try { await Task.Delay(interval, stop).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+            interval = TimeSpan.FromSeconds(1);
             try
             {
                 CheckClock(store);
                 var config = store.GetConfig();
-                interval = TimeSpan.FromSeconds(Math.Max(0.2, config.LeaseSeconds / 3.0));
+                interval = HeartbeatInterval(config.LeaseSeconds);
                 Apply(store.Heartbeat(Id, config.LeaseSeconds));
                 Recover(store, config);
                 if (StopLevel != StopRequest.None) wake.Set();
@@ -497,10 +502,11 @@ public sealed class Worker
             {
                 return;
             }
-            try { await Task.Delay(interval, stop).ConfigureAwait(false); }
-            catch (OperationCanceledException) { return; }
         }
     }
+
+    /// <summary>A third of the lease: a lease outlives two missed beats.</summary>
+    private static TimeSpan HeartbeatInterval(int leaseSeconds) => TimeSpan.FromSeconds(Math.Max(0.2, leaseSeconds / 3.0));
 
     /// <summary>
     /// After a wall-clock jump, shifts the waits measured from "now" (delays, backoffs, leases,
