@@ -1,5 +1,7 @@
+using Microsoft.Data.Sqlite;
 using QueueCtl.Core.Errors;
 using QueueCtl.Core.Jobs;
+using QueueCtl.Core.Storage;
 using QueueCtl.Core.Workers;
 
 namespace QueueCtl.Tests.Core;
@@ -604,6 +606,35 @@ public class LifecycleTests
         Assert.True(q.Store.FailLostAttempt(lease, q.Store.GetConfig()));
         Assert.Equal(JobState.Failed, q.Queue.GetJob("a").State);
         Assert.Equal(WorkerState.Lost, q.Queue.ListWorkers(includeStopped: true).Single().State);
+    }
+
+    [Fact]
+    public void Workers_that_stopped_heartbeating_are_marked_lost_and_looking_for_them_takes_no_write_lock()
+    {
+        using var q = new CoreQueue();
+        q.Store.RegisterWorker(new QueueWorker { Id = "silent", Host = "far", ProcessId = 7, Slots = 1 }, null, null);
+        q.Clock.Advance(TimeSpan.FromMinutes(5));
+        q.Store.RegisterWorker(new QueueWorker { Id = "beating", Host = "far", ProcessId = 8, Slots = 1 }, null, null);
+
+        // Every worker looks at its start and at each heartbeat, and nearly always finds none:
+        // that look must not wait for (or hold up) a writer.
+        using (var holder = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = q.DatabasePath, Pooling = false }.ToString()))
+        {
+            holder.Open();
+            using (var begin = holder.CreateCommand())
+            {
+                begin.CommandText = "BEGIN IMMEDIATE";
+                begin.ExecuteNonQuery();
+            }
+            using var looker = SqliteQueueStore.Open(q.DatabasePath, q.Clock, new StoreOptions { BusyTimeout = TimeSpan.FromMilliseconds(200) });
+            looker.MarkSilentWorkersLost(TimeSpan.FromMinutes(10)); // none silent that long: no Busy
+            Assert.Throws<QueueException>(() => looker.MarkSilentWorkersLost(TimeSpan.FromMinutes(1))); // one is: it must write
+        }
+
+        q.Store.MarkSilentWorkersLost(TimeSpan.FromMinutes(1));
+        var states = q.Queue.ListWorkers(includeStopped: true).ToDictionary(w => w.Id, w => w.State);
+        Assert.Equal(WorkerState.Lost, states["silent"]);
+        Assert.Equal(WorkerState.Running, states["beating"]);
     }
 
     [Fact]
