@@ -125,8 +125,9 @@ internal static class Limits
         return "bench_jobs";
     }
 
+    // OR FAIL as Core writes it: no statement journal for a grouped INSERT.
     private static string JobsInsert(string table, int rows) =>
-        $"INSERT INTO {table} (id, command, shell, queue, priority, state, run_at, next_run_at, created_at, updated_at) VALUES " +
+        $"INSERT OR FAIL INTO {table} (id, command, shell, queue, priority, state, run_at, next_run_at, created_at, updated_at) VALUES " +
         string.Join(", ", Enumerable.Range(0, rows).Select(r => $"(?{2 + 2 * r}, ?{3 + 2 * r}, 'sh', 'default', 0, 'pending', ?1, ?1, ?1, ?1)"));
 
     /// <summary>

@@ -6,8 +6,12 @@ namespace QueueCtl.Core.Storage;
 
 internal sealed partial class SqliteQueueStore
 {
+    // OR FAIL: a statement that fails keeps the rows it had written, so SQLite keeps no statement
+    // journal (a copy of every page a grouped INSERT touches, made again for each group). Nothing is
+    // lost by it: a failure ends the whole transaction (Write rolls it back), and a group that met
+    // an existing id is undone with its savepoint. An id that exists is still skipped (DO NOTHING).
     private const string InsertJobColumns = """
-        INSERT INTO jobs (id, command, shell, queue, priority, state, attempts, max_retries, timeout_sec,
+        INSERT OR FAIL INTO jobs (id, command, shell, queue, priority, state, attempts, max_retries, timeout_sec,
                           run_at, next_run_at, run_at_fixed, working_directory, environment, created_at, updated_at)
         VALUES
         """;
