@@ -628,7 +628,8 @@ public class LifecycleTests
             }
             using var looker = SqliteQueueStore.Open(q.DatabasePath, q.Clock, new StoreOptions { BusyTimeout = TimeSpan.FromMilliseconds(200) });
             looker.MarkSilentWorkersLost(TimeSpan.FromMinutes(10)); // none silent that long: no Busy
-            Assert.Throws<QueueException>(() => looker.MarkSilentWorkersLost(TimeSpan.FromMinutes(1))); // one is: it must write
+            var busy = Assert.Throws<QueueException>(() => looker.MarkSilentWorkersLost(TimeSpan.FromMinutes(1))); // one is: it must write
+            Assert.Equal(QueueErrorKind.Busy, busy.Kind);
         }
 
         q.Store.MarkSilentWorkersLost(TimeSpan.FromMinutes(1));
