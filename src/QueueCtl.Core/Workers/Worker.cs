@@ -132,14 +132,15 @@ public sealed class Worker
                 stop.Register(wake.Set),
                 stopNow.Register(() => { RaiseStop(StopRequest.Immediate); wake.Set(); }));
             using var heartbeatStop = new CancellationTokenSource();
-            Recover(store, store.GetConfig());
+            var config = store.GetConfig();
+            Recover(store, config);
             _ready = Channel.CreateUnbounded<RunningJob>();
             _outcomes = Channel.CreateUnbounded<Outcome>();
             _started = Channel.CreateUnbounded<(RunningJob, int)>(new UnboundedChannelOptions { SingleReader = true });
             var slots = Enumerable.Range(0, _options.Slots).Select(_ => Task.Run(() => SlotLoop(store, wake, stop))).ToArray();
             var recorder = Task.Run(() => RecordLoop(store, wake));
             var processRecorder = Task.Run(() => RecordProcessesLoop(store));
-            var heartbeat = Task.Run(() => HeartbeatLoop(store, wake, heartbeatStop.Token));
+            var heartbeat = Task.Run(() => HeartbeatLoop(store, wake, config.LeaseSeconds, heartbeatStop.Token));
             try
             {
                 await ClaimLoop(store, wake, stop).ConfigureAwait(false);
@@ -475,11 +476,12 @@ public sealed class Worker
         }
     }
 
-    private async Task HeartbeatLoop(SqliteQueueStore store, WakeSignal wake, CancellationToken stop)
+    /// <param name="leaseSeconds">The lease the worker started with: it spaces the first beat.</param>
+    private async Task HeartbeatLoop(SqliteQueueStore store, WakeSignal wake, int leaseSeconds, CancellationToken stop)
     {
         // The worker has just registered (its heartbeat) and recovered: the first beat waits an
         // interval, so that workers started together go to their first claims without it.
-        var interval = HeartbeatInterval(TryRead(() => store.GetConfig().LeaseSeconds, 30));
+        var interval = HeartbeatInterval(leaseSeconds);
         while (!stop.IsCancellationRequested)
         {
             try { await Task.Delay(interval, stop).ConfigureAwait(false); }
