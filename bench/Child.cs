@@ -11,6 +11,7 @@ internal sealed class Child : IDisposable
     private readonly Process _process;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _stopped = new(0);
+    private readonly SemaphoreSlim _registered = new(0);
     private readonly Task _reader;
 
     public Child(ProcessStartInfo info)
@@ -26,13 +27,22 @@ internal sealed class Child : IDisposable
     /// <summary>Called for each "start ID TICKS" line.</summary>
     public Action<string, long>? OnStart { get; set; }
     public ConcurrentQueue<string> Lines { get; } = new();
+    /// <summary>From the last "stopped COUNT TICKS": jobs the child's worker completed, and when the last one did (Stopwatch ticks).</summary>
+    public (long Completed, long LastCompletedAt)? LastRun { get; private set; }
 
     private async Task ReadLines()
     {
         while (await _process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
         {
             if (line == "ready") { _ready.TrySetResult(); continue; }
-            if (line == "stopped") { _stopped.Release(); continue; }
+            if (line.StartsWith("stopped", StringComparison.Ordinal))
+            {
+                var parts = line.Split(' ');
+                LastRun = parts.Length == 3 ? (long.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture)) : null;
+                _stopped.Release();
+                continue;
+            }
+            if (line == "registered") { _registered.Release(); continue; }
             if (line.StartsWith("start ", StringComparison.Ordinal))
             {
                 var parts = line.Split(' ');
@@ -51,6 +61,9 @@ internal sealed class Child : IDisposable
     }
 
     public void CloseInput() => _process.StandardInput.Close();
+
+    /// <summary>Waits for the child's next "registered" line (a worker held after "open"); false if none came in time.</summary>
+    public Task<bool> RegisteredAsync(TimeSpan timeout) => _registered.WaitAsync(timeout);
 
     /// <summary>Waits for the child's next "stopped" line; false if none came in time.</summary>
     public Task<bool> StoppedAsync(TimeSpan timeout) => _stopped.WaitAsync(timeout);

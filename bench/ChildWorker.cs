@@ -13,10 +13,14 @@ namespace QueueCtl.Bench;
 /// to start. Protocol on stdin/stdout:
 ///   child  → "ready"                 after a warm-up run on a scratch queue (the JIT is warm)
 ///   parent → "go [DB ID]"            start a worker on DB as ID (default: --db, a new id)
+///   parent → "open DB ID"            start a worker on DB as ID but hold it once registered: the child
+///                                    answers "registered" and the worker waits there (before it
+///                                    recovers or claims) until the parent sends "release"
 ///   child  → "start ID TICKS"        with --report-starts, as each job starts (Stopwatch ticks are
 ///                                    CLOCK_MONOTONIC, comparable across processes on Linux)
-///   parent → "stop"                  graceful stop; the child answers "stopped" once its worker
-///                                    has stopped, and waits for the next "go"
+///   parent → "stop"                  graceful stop; the child answers "stopped COUNT TICKS" once its
+///                                    worker has stopped (jobs it completed, and when the last one
+///                                    completed), and waits for the next "go"
 ///   parent → closes stdin            as "stop" when a worker runs; then the child exits
 /// </summary>
 internal static class ChildWorker
@@ -46,28 +50,50 @@ internal static class ChildWorker
         {
             Started = reportStarts ? (job, ticks) => { lock (gate) { stdout.WriteLine($"start {job.Id} {ticks}"); stdout.Flush(); } } : null,
         };
-        // Stdin is read on a thread of its own, so that "stop" reaches a worker while it runs.
+        // Stdin is read on a thread of its own, so that "stop" reaches a worker while it runs. Not a
+        // thread-pool thread: blocked in ReadLine for the child's whole life, it would take one of the
+        // pool's few threads (as many as cores) from the worker, whose loops then queue behind it.
         var commands = System.Threading.Channels.Channel.CreateUnbounded<string?>();
-        _ = Task.Run(() =>
+        new Thread(() =>
         {
             while (Console.In.ReadLine() is { } line) commands.Writer.TryWrite(line);
             commands.Writer.TryWrite(null);
-        });
+        }) { IsBackground = true, Name = "bench child stdin" }.Start();
         while (await commands.Reader.ReadAsync().ConfigureAwait(false) is { } command)
         {
             var words = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (words is not ["go", ..]) continue;
+            if (words is not ["go" or "open", ..]) continue;
+            var held = words[0] == "open";
             var runDb = words.Length > 1 ? words[1] : db;
             var runId = words.Length > 2 ? words[2] : null;
-            if (runDb is null) { Console.Error.WriteLine("child worker: \"go\" without a database, and no --db"); return 2; }
+            if (runDb is null) { Console.Error.WriteLine($"child worker: \"{words[0]}\" without a database, and no --db"); return 2; }
             using var stop = new CancellationTokenSource();
+            using var release = new ManualResetEventSlim(!held);
             var worker = new Worker(runDb, new WorkerOptions { Slots = slots, WorkerId = runId }, executor);
-            var run = worker.RunAsync(stop.Token);
+            long completed = 0, lastCompleted = 0;
+            worker.EventRaised += e =>
+            {
+                if (e.Kind != WorkerEventKind.Completed) return;
+                Interlocked.Increment(ref completed);
+                Volatile.Write(ref lastCompleted, Stopwatch.GetTimestamp());
+            };
+            // Events are raised on the worker's own thread: waiting in the Started handler holds the
+            // worker after it registered, before it recovers leases or claims anything.
+            if (held)
+                worker.EventRaised += e =>
+                {
+                    if (e.Kind != WorkerEventKind.Started) return;
+                    lock (gate) { stdout.WriteLine("registered"); stdout.Flush(); }
+                    release.Wait();
+                };
+            var run = Task.Run(() => worker.RunAsync(stop.Token));
             var next = await commands.Reader.ReadAsync().ConfigureAwait(false);
+            release.Set(); // "release", or anything else (a stop) before it: the worker must not stay held
+            if (held && next == "release") next = await commands.Reader.ReadAsync().ConfigureAwait(false);
             stop.Cancel();
             await run.ConfigureAwait(false);
             if (next is null) return 0;
-            lock (gate) { stdout.WriteLine("stopped"); stdout.Flush(); }
+            lock (gate) { stdout.WriteLine($"stopped {Interlocked.Read(ref completed)} {Volatile.Read(ref lastCompleted)}"); stdout.Flush(); }
         }
         return 0;
     }
