@@ -38,12 +38,25 @@ public sealed class JobQueue : IDisposable
         return job;
     }
 
-    /// <summary>Enqueues all of <paramref name="specs"/> in one transaction: if any is refused, none is written.</summary>
+    /// <summary>
+    /// Enqueues all of <paramref name="specs"/> in one transaction: if any is refused, none is
+    /// written, and the refusal's <see cref="QueueException.ItemIndex"/> says which spec it was.
+    /// </summary>
     public EnqueueResult EnqueueMany(IEnumerable<JobSpec> specs, DuplicatePolicy duplicates = DuplicatePolicy.Fail)
     {
-        var now = Now;
-        var valid = specs.Select(spec => JobSpecValidator.Validate(spec, now)).ToList();
-        var result = _store.Enqueue(valid, duplicates);
+        using var jobs = BatchValidation.Start(specs as IReadOnlyList<JobSpec> ?? specs.ToList(), Now);
+        EnqueueResult result;
+        try
+        {
+            result = _store.Enqueue(jobs, duplicates);
+        }
+        catch
+        {
+            // A large batch is still being checked while it is written: a refused spec is the error
+            // to report (as when every spec was checked first), not what writing the others met.
+            jobs.ThrowIfRefused();
+            throw;
+        }
         if (result.Added.Count > 0) WakeWorkers();
         return result;
     }

@@ -18,6 +18,8 @@ public sealed class QueueException : Exception
     public string ErrorId { get; }
     /// <summary>What the error is about: a job id, a key, a path, a line of input.</summary>
     public object? Target { get; }
+    /// <summary>For a job refused in a batch (JobQueue.EnqueueMany): its position in the batch, from 0.</summary>
+    public int? ItemIndex { get; internal set; }
     public int ExitCode => Kind.ExitCode();
 
     internal static QueueException Invalid(string errorId, string message, object? target = null) =>
