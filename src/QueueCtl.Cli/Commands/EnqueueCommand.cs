@@ -86,25 +86,40 @@ internal static class EnqueueCommand
         return enqueue;
     }
 
-    /// <summary>Checks every job (naming its line) before writing them all in one transaction.</summary>
+    /// <summary>
+    /// Writes the jobs in one transaction; a refused job is named by its line. Ids given twice in the
+    /// input are refused before anything is written (in the database the second would be skipped or
+    /// refused as a job that exists), unless a line before the second one is itself refused.
+    /// </summary>
     private static EnqueueResult Write(JobQueue queue, IReadOnlyList<JobInput> jobs, string source, DuplicatePolicy duplicates)
     {
         var multiple = jobs.Count > 1 || source != "the command";
         string Where(JobInput job) => multiple ? $"{source}, line {job.Line}: " : "";
         var lines = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var job in jobs)
+        for (var i = 0; i < jobs.Count; i++)
         {
-            try { queue.Validate(job.Spec); }
-            catch (QueueException e) { throw new QueueException(e.Kind, e.ErrorId, Where(job) + e.Message, e.Target, e); }
-            if (job.Spec.Id is { } id && !lines.TryAdd(id, job.Line))
-                throw InputError.Invalid("DuplicateJobId", $"{source}, line {job.Line}: id '{id}' is already used on line {lines[id]}; ids must be unique. Nothing was enqueued.", id);
+            var job = jobs[i];
+            if (job.Spec.Id is not { } id || lines.TryAdd(id, job.Line)) continue;
+            // The first problem in the input's order is the one to report: check this job and those before it.
+            foreach (var earlier in jobs.Take(i + 1))
+            {
+                try { queue.Validate(earlier.Spec); }
+                catch (QueueException e) { throw Located(e, Where(earlier)); }
+            }
+            throw InputError.Invalid("DuplicateJobId", $"{source}, line {job.Line}: id '{id}' is already used on line {lines[id]}; ids must be unique. Nothing was enqueued.", id);
         }
         try { return queue.EnqueueMany(jobs.Select(j => j.Spec).ToList(), duplicates); }
+        catch (QueueException e) when (e.ItemIndex is int index && index < jobs.Count)
+        {
+            throw Located(e, Where(jobs[index]));
+        }
         catch (QueueException e) when (e.ErrorId == "DuplicateJobId" && e.Target is string id && lines.TryGetValue(id, out var line) && multiple)
         {
             throw new QueueException(e.Kind, e.ErrorId, $"{source}, line {line}: {e.Message}", e.Target, e);
         }
     }
+
+    private static QueueException Located(QueueException e, string where) => new(e.Kind, e.ErrorId, where + e.Message, e.Target, e);
 
     private static (byte[] Bytes, string Source) ReadInput(string? path, string[] words)
     {

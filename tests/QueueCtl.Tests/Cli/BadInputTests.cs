@@ -91,6 +91,9 @@ public class BadInputTests
         { "jobs.jsonl", "{\"id\":\"a\",\"command\":\"echo a\"}\n{\"id\":\"b\",\"command\":\"echo b\"\n", "line 2|not valid JSON", 2 },
         { "jobs.jsonl", "{\"id\":\"a\",\"command\":\"echo a\"}\n{\"id\":\"b\",\"command\":\"echo b\",\"priority\":-9999}\n", "line 2|priority -9999", 2 },
         { "jobs.jsonl", "{\"id\":\"a\",\"command\":\"echo a\"}\n{\"id\":\"a\",\"command\":\"echo b\"}\n", "line 2|line 1|'a'", 2 },
+        // The first problem in the file's order is the one named: a refused job before a repeated id, or the repeat itself refused.
+        { "jobs.jsonl", "{\"id\":\"a\",\"command\":\"echo a\"}\n{\"id\":\"b\",\"command\":\"echo b\",\"priority\":-9999}\n{\"id\":\"a\",\"command\":\"echo c\"}\n", "line 2|priority -9999", 2 },
+        { "jobs.jsonl", "{\"id\":\"a\",\"command\":\"echo a\"}\n{\"id\":\"a\",\"command\":\"\"}\n", "line 2|empty command", 2 },
         { "jobs.jsonl", "{\"id\":\"a\",\"command\":\"echo a\"}\n{\"id\":\"existing\",\"command\":\"echo b\"}\n", "line 2|'existing' already exists", 4 },
         { "jobs.json", "[\n  {\"id\":\"a\",\"command\":\"echo a\"},\n  {\"id\":\"b\",\"command\":\"\"}\n]", "line 3|empty command", 2 },
         { "jobs.json", "[\n  {\"id\":\"a\",\"command\":\"echo a\"},\n  \"echo b\"\n]", "line 3|item 2", 2 },
@@ -114,6 +117,23 @@ public class BadInputTests
         var before = Cli.Snapshot(temp.DatabasePath);
         var result = Cli.Run(temp, "enqueue", "--file", temp.File(name));
         Cli.AssertRefused(result, exitCode, [name, .. fragments.Split('|')]);
+        Assert.Equal(before, Cli.Snapshot(temp.DatabasePath));
+    }
+
+    [Fact]
+    public void A_large_file_with_a_refused_job_far_down_enqueues_nothing_and_names_its_line()
+    {
+        // Large enough to be checked while it is written (Core's BatchValidation.InBackgroundFrom).
+        using var temp = new TempQueue();
+        Cli.Ok(temp, "enqueue", "--id", "existing", "echo existing");
+        var lines = Enumerable.Range(0, 9000).Select(i => $"{{\"command\":\"echo {i}\"}}").ToList();
+        lines[8500] = "{\"command\":\"echo late\",\"timeout\":-1}";
+        File.WriteAllText(temp.File("jobs.jsonl"), string.Join("\n", lines) + "\n");
+        var before = Cli.Snapshot(temp.DatabasePath);
+
+        var result = Cli.Run(temp, "enqueue", "--file", temp.File("jobs.jsonl"));
+
+        Cli.AssertRefused(result, 2, "jobs.jsonl", "line 8501", "timeout -1");
         Assert.Equal(before, Cli.Snapshot(temp.DatabasePath));
     }
 
