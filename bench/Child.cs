@@ -22,6 +22,7 @@ internal sealed class Child : IDisposable
     }
 
     public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
     public string Stderr { get; private set; } = "";
     public Task Ready => _ready.Task;
     /// <summary>Called for each "start ID TICKS" line.</summary>

@@ -161,38 +161,55 @@ internal static class WorkerBench
     }
 
     /// <summary>
-    /// Shell jobs of <paramref name="command"/> through a real `queuectl worker run` process: jobs/s
-    /// from the first claim to the last finish as recorded in the queue; also the worker's peak RSS (MiB).
+    /// Shell jobs of <paramref name="command"/> through a real `queuectl worker run --once` process:
+    /// jobs/s from the first claim to the last finish as recorded in the queue; also the worker's
+    /// peak RSS (MiB).
     /// </summary>
     public static async Task<(double Rate, double PeakRssMiB)> ShellAsync(string db, int concurrency, int jobs, string command)
     {
         var exe = Paths.Queuectl() ?? throw new InvalidOperationException("queuectl is not built");
         Fill(db, jobs, command);
-        // The worker's event lines go to /dev/null: reading them here would put the bench's own
-        // work on the 2 cores the worker and its jobs share (exec keeps the worker's pid).
+        // While the worker runs, the bench does nothing on the 2 cores the worker and its jobs share:
+        // its event lines go to /dev/null (exec keeps the worker's pid), and it drains the queue and
+        // exits (--once) instead of being polled. A poll of the queue from here every 20 ms cost
+        // the worker ~10% of its rate at concurrency 1.
         var run = Paths.StartInfo(("/bin/sh", ["-c", "exec \"$@\" > /dev/null", "sh", exe.File, .. exe.Prefix]),
-            ["worker", "run", "--db", db, "--concurrency", concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            ["worker", "run", "--db", db, "--concurrency", concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture), "--once"]);
         using var child = new Child(run);
+        var peak = PeakMemoryWhileRunning(child);
+        if (!await child.WaitAsync(Patience).ConfigureAwait(false))
+            throw new InvalidOperationException("the shell jobs did not finish in time");
         using var watch = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Pooling = false }.ToString());
         watch.Open();
-        using var left = watch.CreateCommand();
-        left.CommandText = "SELECT count(*) FROM jobs WHERE state IN ('pending', 'processing', 'failed')";
-        var clock = Stopwatch.StartNew();
-        while ((long)left.ExecuteScalar()! > 0)
-        {
-            if (clock.Elapsed > Patience) throw new InvalidOperationException("the shell jobs did not finish in time");
-            await Task.Delay(20).ConfigureAwait(false);
-        }
-        var peak = child.MemoryMiB("VmHWM");
-        child.Terminate();
-        await child.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         using var span = watch.CreateCommand();
         span.CommandText = "SELECT count(*), min(started_at), max(finished_at), sum(state = 'completed') FROM jobs";
         using var r = span.ExecuteReader();
         r.Read();
-        if (r.GetInt64(3) != jobs) throw new InvalidOperationException($"only {r.GetInt64(3)} of {jobs} shell jobs completed");
+        if (r.GetInt64(3) != jobs) throw new InvalidOperationException($"only {r.GetInt64(3)} of {jobs} shell jobs completed: {child.Stderr}");
         var ms = Math.Max(1, r.GetInt64(2) - r.GetInt64(1));
-        return (jobs * 1000.0 / ms, peak);
+        return (jobs * 1000.0 / ms, await peak.ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// The child's peak RSS (VmHWM, MiB), read every 100 ms on a thread of its own (no thread-pool
+    /// wake-ups beside the worker) until the child has exited: the last read before its exit.
+    /// </summary>
+    private static Task<double> PeakMemoryWhileRunning(Child child)
+    {
+        var peak = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
+        new Thread(() =>
+        {
+            var highest = 0.0;
+            while (!child.HasExited)
+            {
+                // A zombie has no VmHWM (NaN: never higher); a reaped child's file is gone.
+                try { if (child.MemoryMiB("VmHWM") is var read && read > highest) highest = read; }
+                catch (IOException) { }
+                Thread.Sleep(100);
+            }
+            peak.TrySetResult(highest > 0 ? highest : double.NaN);
+        }) { IsBackground = true, Name = "bench peak RSS" }.Start();
+        return peak.Task;
     }
 
     /// <summary>CPU used by an idle `queuectl worker run` (4 slots) over <paramref name="duration"/>, as % of one core; and its RSS (MiB).</summary>
