@@ -12,8 +12,10 @@ namespace QueueCtl.Bench;
 /// machinery alone). One child serves run after run, so that a run does not wait for processes
 /// to start. Protocol on stdin/stdout:
 ///   child  → "ready"                 after a warm-up run on a scratch queue (the JIT is warm)
-///   parent → "go [DB ID]"            start a worker on DB as ID (default: --db, a new id)
-///   parent → "open DB ID"            start a worker on DB as ID but hold it once registered: the child
+///   parent → "go [DB ID [drain]]"    start a worker on DB as ID (default: --db, a new id). With "drain"
+///                                    the worker stops by itself once the queue is empty (as
+///                                    `worker run --once`) and the child answers "stopped" unasked
+///   parent → "open DB ID [drain]"    start a worker on DB as ID but hold it once registered: the child
 ///                                    answers "registered" and the worker waits there (before it
 ///                                    recovers or claims) until the parent sends "release"
 ///   child  → "start ID TICKS"        with --report-starts, as each job starts (Stopwatch ticks are
@@ -64,12 +66,13 @@ internal static class ChildWorker
             var words = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (words is not ["go" or "open", ..]) continue;
             var held = words[0] == "open";
+            var drain = words.Length > 3 && words[3] == "drain";
             var runDb = words.Length > 1 ? words[1] : db;
             var runId = words.Length > 2 ? words[2] : null;
             if (runDb is null) { Console.Error.WriteLine($"child worker: \"{words[0]}\" without a database, and no --db"); return 2; }
             using var stop = new CancellationTokenSource();
             using var release = new ManualResetEventSlim(!held);
-            var worker = new Worker(runDb, new WorkerOptions { Slots = slots, WorkerId = runId }, executor);
+            var worker = new Worker(runDb, new WorkerOptions { Slots = slots, WorkerId = runId, Drain = drain }, executor);
             long completed = 0, lastCompleted = 0;
             worker.EventRaised += e =>
             {
@@ -87,9 +90,14 @@ internal static class ChildWorker
                     release.Wait();
                 };
             var run = Task.Run(() => worker.RunAsync(stop.Token));
-            var next = await commands.Reader.ReadAsync().ConfigureAwait(false);
+            var next = held ? await commands.Reader.ReadAsync().ConfigureAwait(false) : "release";
             release.Set(); // "release", or anything else (a stop) before it: the worker must not stay held
-            if (held && next == "release") next = await commands.Reader.ReadAsync().ConfigureAwait(false);
+            if (next == "release")
+            {
+                // Draining, the worker stops by itself: commands wait (a "stop" sent meanwhile is read after, and ignored).
+                if (drain) await run.ConfigureAwait(false);
+                else next = await commands.Reader.ReadAsync().ConfigureAwait(false);
+            }
             stop.Cancel();
             await run.ConfigureAwait(false);
             if (next is null) return 0;

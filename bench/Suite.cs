@@ -160,7 +160,7 @@ internal static class Suite
             var target = ">= 50,000/s";
             bool Fifty(Sample s, double? _) => s.Median >= 50_000;
             var shallow = scratch.NewDatabase("claim-shallow");
-            using var processes = new ChildWorkerPool(4, 1);
+            using var processes = new ChildWorkerPool(4, 1, scratch.NewDatabase("claim-processes-warm-up"));
             var configs = new (string Label, Func<string, int, Task<double>> Run)[]
             {
                 ("1 worker, 1 slot", (db, n) => WorkerBench.InProcessAsync(db, 1, n)),
@@ -168,25 +168,28 @@ internal static class Suite
                 ("4 worker processes, 1 slot each", (db, n) => processes.RunAsync(db, n)),
             };
             await ChildWorker.WarmUpAsync(4); // the in-process runs should not measure the JIT either
+            // A run of 1,000 jobs lasts 15-40 ms, and single runs on this machine differ by 2x: such
+            // rows take three times the runs, for a median that moves less from one bench run to the next.
+            var shortRuns = runs * 3;
             var shallowResults = new Dictionary<string, Sample?>();
             foreach (var (label, run) in configs)
             {
                 shallowResults[label] = await Add(new Row(g, $"{label}, {Size(o.ShallowDepth)} queued", Unit.PerSecond) { Limit = batchRows, Target = target, Met = Fifty },
-                    () => Sample.MeasureAsync(runs, async () => { WorkerBench.Fill(shallow, o.ShallowDepth); return await run(shallow, o.ShallowDepth).ConfigureAwait(false); }));
+                    () => Sample.MeasureAsync(shortRuns, async () => { WorkerBench.Fill(shallow, o.ShallowDepth); return await run(shallow, o.ShallowDepth).ConfigureAwait(false); }));
             }
             await Add(new Row(g, $"  4 worker processes, {Size(o.ShallowDepth)} queued, timed from \"go\" (with their start)", Unit.PerSecond)
                 {
                     Limit = batchRows,
                     Note = "the row above times the four workers from the moment all have registered, as the in-process rows time theirs from its Started event; this one also times each process opening the file, registering and recovering while the first ones already run",
                 },
-                () => Sample.MeasureAsync(runs, async () => { WorkerBench.Fill(shallow, o.ShallowDepth); return await processes.RunAsync(shallow, o.ShallowDepth, includeStart: true).ConfigureAwait(false); }));
+                () => Sample.MeasureAsync(shortRuns, async () => { WorkerBench.Fill(shallow, o.ShallowDepth); return await processes.RunAsync(shallow, o.ShallowDepth, includeStart: true).ConfigureAwait(false); }));
             // Reference: the same SQL without a worker, in the claim size a busy worker reaches (1 slot + 256 prefetched).
             var storeAlone = scratch.NewDatabase("claim-store");
             await AddSync(new Row(g, $"  store alone, no worker: claim 257 + record them, {Size(o.DeepMeasured)} jobs", Unit.PerSecond) { Limit = batchRows, Note = "Core's SqliteQueueStore.Claim and Finish in a loop on one thread: the SQL's own cost, the ceiling for one worker process" },
                 () => Sample.Measure(runs, () => WorkerBench.StoreAlone(storeAlone, o.DeepMeasured, 1 + Worker.MaxPrefetch)));
             Scratch.Delete(storeAlone);
             await Add(new Row(g, $"  1 worker, 4 slots, {Size(o.ShallowDepth)} queued, durability FULL", Unit.PerSecond) { Limit = batchRows, Note = "durability choice: the same run with synchronous FULL" },
-                () => Sample.MeasureAsync(runs, async () => { WorkerBench.Fill(shallow, o.ShallowDepth); return await WorkerBench.InProcessAsync(shallow, 4, o.ShallowDepth, new StoreOptions { Durability = Durability.Full }).ConfigureAwait(false); }));
+                () => Sample.MeasureAsync(shortRuns, async () => { WorkerBench.Fill(shallow, o.ShallowDepth); return await WorkerBench.InProcessAsync(shallow, 4, o.ShallowDepth, new StoreOptions { Durability = Durability.Full }).ConfigureAwait(false); }));
 
             var deep = scratch.NewDatabase("claim-deep");
             var deepRuns = Math.Min(runs, 3); // each deep run consumes jobs: the queue is filled once for all of them
