@@ -200,12 +200,19 @@ internal static class WorkerBench
         new Thread(() =>
         {
             var highest = 0.0;
-            while (!child.HasExited)
+            try
             {
-                // A zombie has no VmHWM (NaN: never higher); a reaped child's file is gone.
-                try { if (child.MemoryMiB("VmHWM") is var read && read > highest) highest = read; }
-                catch (IOException) { }
-                Thread.Sleep(100);
+                while (!child.HasExited)
+                {
+                    // A zombie has no VmHWM (NaN: never higher); a reaped child's file is gone.
+                    try { if (child.MemoryMiB("VmHWM") is var read && read > highest) highest = read; }
+                    catch (IOException) { }
+                    Thread.Sleep(100);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // The run failed and disposed of the child: nothing more to read.
             }
             peak.TrySetResult(highest > 0 ? highest : double.NaN);
         }) { IsBackground = true, Name = "bench peak RSS" }.Start();
