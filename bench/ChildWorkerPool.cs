@@ -44,8 +44,6 @@ internal sealed class ChildWorkerPool(int processes, int slots, string warmUpDb)
         watch.Open();
         var drain = DueJobs(watch) == measured;
         var mode = drain ? " drain" : "";
-        using var count = watch.CreateCommand();
-        count.CommandText = $"SELECT coalesce(sum(jobs_done), 0) FROM workers WHERE id IN ({string.Join(",", ids.Select(i => $"'{i}'"))})";
         long startedAt;
         var polledRate = 0.0;
         try
@@ -72,6 +70,8 @@ internal sealed class ChildWorkerPool(int processes, int slots, string warmUpDb)
             }
             else
             {
+                using var count = watch.CreateCommand();
+                count.CommandText = $"SELECT coalesce(sum(jobs_done), 0) FROM workers WHERE id IN ({string.Join(",", ids.Select(i => $"'{i}'"))})";
                 while ((long)count.ExecuteScalar()! < measured)
                 {
                     if (Stopwatch.GetElapsedTime(startedAt) > WorkerBench.Patience) throw new InvalidOperationException("the worker processes did not finish in time");
