@@ -42,9 +42,22 @@ public sealed class JobQueue : IDisposable
     /// Enqueues all of <paramref name="specs"/> in one transaction: if any is refused, none is
     /// written, and the refusal's <see cref="QueueException.ItemIndex"/> says which spec it was.
     /// </summary>
-    public EnqueueResult EnqueueMany(IEnumerable<JobSpec> specs, DuplicatePolicy duplicates = DuplicatePolicy.Fail)
+    public EnqueueResult EnqueueMany(IEnumerable<JobSpec> specs, DuplicatePolicy duplicates = DuplicatePolicy.Fail) =>
+        Enqueue(BatchValidation.Start(specs as IReadOnlyList<JobSpec> ?? specs.ToList(), Now), duplicates);
+
+    /// <summary>
+    /// <see cref="EnqueueMany"/> for a sequence that makes its specs as it is read, such as a file
+    /// being parsed: on more than one core it is read on a thread of its own, and each job is
+    /// written once read and checked, so that reading overlaps writing. The sequence must not mind
+    /// which thread reads it. An exception it throws ends the batch, and nothing is written; a spec
+    /// refused before that point is the error reported.
+    /// </summary>
+    public EnqueueResult EnqueueStreamed(IEnumerable<JobSpec> specs, DuplicatePolicy duplicates = DuplicatePolicy.Fail) =>
+        Enqueue(BatchValidation.StartReading(specs, Now), duplicates);
+
+    private EnqueueResult Enqueue(BatchValidation batch, DuplicatePolicy duplicates)
     {
-        using var jobs = BatchValidation.Start(specs as IReadOnlyList<JobSpec> ?? specs.ToList(), Now);
+        using var jobs = batch;
         EnqueueResult result;
         try
         {
@@ -52,8 +65,9 @@ public sealed class JobQueue : IDisposable
         }
         catch
         {
-            // A large batch is still being checked while it is written: a refused spec is the error
-            // to report (as when every spec was checked first), not what writing the others met.
+            // A large batch is still being read and checked while it is written: a refused spec, or
+            // the sequence's own error, is the one to report (as when every spec was checked
+            // first), not what writing the others met.
             jobs.ThrowIfRefused();
             throw;
         }

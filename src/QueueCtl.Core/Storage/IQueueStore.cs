@@ -16,7 +16,7 @@ internal interface IQueueStore : IDisposable
     string Path { get; }
     IClock Clock { get; }
 
-    EnqueueResult Enqueue(IReadOnlyList<JobSpecValidator.ValidJob> jobs, DuplicatePolicy duplicates);
+    EnqueueResult Enqueue(IEnumerable<JobSpecValidator.ValidJob> jobs, DuplicatePolicy duplicates);
     /// <summary>Enqueues one job and reads it back as stored, in one transaction: whether it was added, and the job (the existing one when skipped).</summary>
     (bool Added, QueueJob Job) EnqueueOne(JobSpecValidator.ValidJob job, DuplicatePolicy duplicates);
 

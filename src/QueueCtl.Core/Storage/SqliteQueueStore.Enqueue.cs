@@ -42,21 +42,23 @@ internal sealed partial class SqliteQueueStore
         return sql.Append("\nON CONFLICT(id) DO NOTHING").ToString();
     }
 
-    /// <summary>Writes already-validated jobs in one transaction: all of them, or (on a refused duplicate) none.</summary>
-    public EnqueueResult Enqueue(IReadOnlyList<JobSpecValidator.ValidJob> jobs, DuplicatePolicy duplicates)
+    /// <summary>
+    /// Writes already-validated jobs in one transaction: all of them, or (on a refused duplicate)
+    /// none. The jobs are read once as they are written, and once more only if one met an id that exists.
+    /// </summary>
+    public EnqueueResult Enqueue(IEnumerable<JobSpecValidator.ValidJob> jobs, DuplicatePolicy duplicates)
     {
         var now = NowMs;
         return Write(() =>
         {
-            if (jobs.Count < InsertGroup) return InsertOneByOne(jobs, duplicates, now);
             // Groups first, under a savepoint. A group that wrote fewer rows than it holds met an id
             // that exists (or repeats in the batch); which one is only known one by one, so the groups
             // are undone and the whole batch goes through the one-by-one path, in the same transaction.
             Run("SAVEPOINT enqueue_groups;");
-            var grouped = InsertInGroups(jobs, now);
-            if (!grouped) Run("ROLLBACK TO enqueue_groups;");
+            var added = InsertInGroups(jobs, now);
+            if (added is null) Run("ROLLBACK TO enqueue_groups;");
             Run("RELEASE enqueue_groups;");
-            return grouped ? new EnqueueResult(jobs.Select(job => job.Id).ToList(), []) : InsertOneByOne(jobs, duplicates, now);
+            return added is not null ? new EnqueueResult(added, []) : InsertOneByOne(jobs, duplicates, now);
         });
     }
 
@@ -74,27 +76,38 @@ internal sealed partial class SqliteQueueStore
         });
     }
 
-    /// <summary>Inserts every job, <see cref="InsertGroup"/> to a statement; false as soon as a group met an existing id.</summary>
-    private bool InsertInGroups(IReadOnlyList<JobSpecValidator.ValidJob> jobs, long now)
+    /// <summary>
+    /// Inserts every job, <see cref="InsertGroup"/> to a statement (the last few one by one): their
+    /// ids, or null as soon as one met an id that exists.
+    /// </summary>
+    private List<string>? InsertInGroups(IEnumerable<JobSpecValidator.ValidJob> jobs, long now)
     {
-        var group = Statement(InsertGroupSql).Bind(1, now);
-        var whole = jobs.Count - jobs.Count % InsertGroup;
-        for (var start = 0; start < whole; start += InsertGroup)
+        var ids = new List<string>();
+        var group = new JobSpecValidator.ValidJob[InsertGroup];
+        var held = 0;
+        RawStatement? grouped = null;
+        foreach (var job in jobs)
         {
+            group[held++] = job;
+            ids.Add(job.Id);
+            if (held < InsertGroup) continue;
+            grouped ??= Statement(InsertGroupSql).Bind(1, now);
             for (var row = 0; row < InsertGroup; row++)
-                BindJob(group, 1 + row * InsertParametersPerJob, jobs[start + row]);
-            if (group.Run() != InsertGroup) return false;
+                BindJob(grouped, 1 + row * InsertParametersPerJob, group[row]);
+            if (grouped.Run() != InsertGroup) return null;
+            held = 0;
         }
+        if (held == 0) return ids;
         var single = Statement(InsertJobSql).Bind(1, now);
-        for (var i = whole; i < jobs.Count; i++)
-            if (BindJob(single, 1, jobs[i]).Run() != 1) return false;
-        return true;
+        for (var row = 0; row < held; row++)
+            if (BindJob(single, 1, group[row]).Run() != 1) return null;
+        return ids;
     }
 
-    private EnqueueResult InsertOneByOne(IReadOnlyList<JobSpecValidator.ValidJob> jobs, DuplicatePolicy duplicates, long now)
+    private EnqueueResult InsertOneByOne(IEnumerable<JobSpecValidator.ValidJob> jobs, DuplicatePolicy duplicates, long now)
     {
         var insert = Statement(InsertJobSql).Bind(1, now);
-        var added = new List<string>(jobs.Count);
+        var added = new List<string>();
         var skipped = new List<string>();
         foreach (var job in jobs)
         {
