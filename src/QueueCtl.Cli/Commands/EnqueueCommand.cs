@@ -15,6 +15,9 @@ namespace QueueCtl.Cli.Commands;
 /// </summary>
 internal static class EnqueueCommand
 {
+    // How messages name the source of a job given as a plain command (it has no lines).
+    private const string PlainSource = "the command";
+
     public static Command Build()
     {
         var command = new Argument<string[]>("command")
@@ -47,7 +50,7 @@ internal static class EnqueueCommand
             var given = jobOptions.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
             var here = Directory.GetCurrentDirectory();
 
-            IReadOnlyList<JobInput> jobs;
+            IEnumerable<JobInput> jobs;
             string source;
             if (filePath is not null || words is ["-"] || (words.Length == 1 && LooksLikeJson(words[0])))
             {
@@ -64,13 +67,16 @@ internal static class EnqueueCommand
                 RefuseUnknownOptions(parse);
                 if (words.Length == 0)
                     throw InputError.Invalid("EmptyCommand", "Nothing to enqueue. Give a command (queuectl enqueue \"echo hi\"), a JSON job, or --file jobs.jsonl.");
-                source = "the command";
-                jobs = [new JobInput(PlainSpec(parse, words, here, id, maxRetries, timeout, priority, queue, runAt, delay, shell, cwd, env), 1)];
+                source = PlainSource;
+                jobs = new[] { new JobInput(PlainSpec(parse, words, here, id, maxRetries, timeout, priority, queue, runAt, delay, shell, cwd, env), 1) };
             }
 
-            using var jobQueue = Common.OpenQueue(parse);
             var duplicates = parse.GetValue(skipExisting) ? DuplicatePolicy.Skip : DuplicatePolicy.Fail;
-            var result = Write(jobQueue, jobs, source, duplicates);
+            EnqueueResult result;
+            using (var jobQueue = Common.OpenQueue(parse))
+            {
+                result = Write(jobQueue, jobs, source, duplicates);
+            }
 
             if (parse.GetValue(Common.Json))
                 JsonOutput.Write(new EnqueueJson(result.Added, result.Skipped));
@@ -87,33 +93,46 @@ internal static class EnqueueCommand
     }
 
     /// <summary>
-    /// Writes the jobs in one transaction; a refused job is named by its line. Ids given twice in the
-    /// input are refused before anything is written (in the database the second would be skipped or
-    /// refused as a job that exists), unless a line before the second one is itself refused.
+    /// Writes the jobs in one transaction; a refused job is named by its line. Jobs read from JSON
+    /// are written as they are read (<see cref="JobQueue.EnqueueStreamed"/>). An id given twice in
+    /// the input is refused and nothing is written (in the database the second would be skipped or
+    /// refused as a job that exists), unless a job before the second one is itself refused.
     /// </summary>
-    private static EnqueueResult Write(JobQueue queue, IReadOnlyList<JobInput> jobs, string source, DuplicatePolicy duplicates)
+    private static EnqueueResult Write(JobQueue queue, IEnumerable<JobInput> jobs, string source, DuplicatePolicy duplicates)
     {
-        var multiple = jobs.Count > 1 || source != "the command";
-        string Where(JobInput job) => multiple ? $"{source}, line {job.Line}: " : "";
-        var lines = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < jobs.Count; i++)
+        var multiple = source != PlainSource;
+        string Where(int line) => multiple ? $"{source}, line {line}: " : "";
+        // Filled as the jobs are read (on the queue's reading thread); read here only once the write is over.
+        var lines = new List<int>();                                           // each job's line, by position
+        var firstLines = new Dictionary<string, int>(StringComparer.Ordinal);  // each given id's first line
+
+        IEnumerable<JobSpec> Specs()
         {
-            var job = jobs[i];
-            if (job.Spec.Id is not { } id || lines.TryAdd(id, job.Line)) continue;
-            // The first problem in the input's order is the one to report: check this job and those before it.
-            foreach (var earlier in jobs.Take(i + 1))
+            foreach (var job in jobs)
             {
-                try { queue.Validate(earlier.Spec); }
-                catch (QueueException e) { throw Located(e, Where(earlier)); }
+                if (job.Spec.Id is { } id && !firstLines.TryAdd(id, job.Line))
+                {
+                    // The first problem in the input's order is the one to report. The jobs before this
+                    // one have been checked by now; check this one too.
+                    try { queue.Validate(job.Spec); }
+                    catch (QueueException e) { throw Located(e, Where(job.Line)); }
+                    throw InputError.Invalid("DuplicateJobId", $"{source}, line {job.Line}: id '{id}' is already used on line {firstLines[id]}; ids must be unique. Nothing was enqueued.", id);
+                }
+                lines.Add(job.Line);
+                yield return job.Spec;
             }
-            throw InputError.Invalid("DuplicateJobId", $"{source}, line {job.Line}: id '{id}' is already used on line {lines[id]}; ids must be unique. Nothing was enqueued.", id);
         }
-        try { return queue.EnqueueMany(jobs.Select(j => j.Spec).ToList(), duplicates); }
-        catch (QueueException e) when (e.ItemIndex is int index && index < jobs.Count)
+
+        try
         {
-            throw Located(e, Where(jobs[index]));
+            return jobs is IReadOnlyList<JobInput> ? queue.EnqueueMany(Specs(), duplicates) : queue.EnqueueStreamed(Specs(), duplicates);
         }
-        catch (QueueException e) when (e.ErrorId == "DuplicateJobId" && e.Target is string id && lines.TryGetValue(id, out var line) && multiple)
+        catch (QueueException e) when (e.ItemIndex is int index && index < lines.Count)
+        {
+            throw Located(e, Where(lines[index]));
+        }
+        catch (QueueException e) when (e.Kind == QueueErrorKind.Conflict && e.ErrorId == "DuplicateJobId"
+                                       && e.Target is string id && firstLines.TryGetValue(id, out var line) && multiple)
         {
             throw new QueueException(e.Kind, e.ErrorId, $"{source}, line {line}: {e.Message}", e.Target, e);
         }

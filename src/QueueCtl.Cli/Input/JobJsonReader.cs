@@ -7,7 +7,7 @@ using QueueCtl.Core.Jobs;
 namespace QueueCtl.Cli.Input;
 
 /// <summary>One job read from JSON, with where it came from (for messages).</summary>
-internal sealed record JobInput(JobSpec Spec, int Line);
+internal readonly record struct JobInput(JobSpec Spec, int Line);
 
 /// <summary>
 /// Reads jobs from JSON strictly: one object, an array of objects, or a sequence of objects
@@ -26,9 +26,15 @@ internal static class JobJsonReader
     // The same names as UTF-8, so that a field's name is matched without turning it into a string.
     private static readonly byte[][] Utf8Fields = Fields.Select(Encoding.UTF8.GetBytes).ToArray();
 
+    /// <summary>
+    /// The jobs in <paramref name="utf8"/>, read as they are enumerated (each once), so that a
+    /// large file's jobs can be written while the rest is still being read. Text that is not UTF-8,
+    /// or holds no JSON at all, is refused here, before anything is read; a job that is not valid
+    /// is refused when the reading reaches it.
+    /// </summary>
     /// <param name="source">How to name the input in messages: "jobs.jsonl", "standard input", "the JSON argument".</param>
     /// <param name="baseDirectory">Relative working directories are resolved against this (the caller's directory).</param>
-    public static IReadOnlyList<JobInput> Read(byte[] utf8, string source, string baseDirectory)
+    public static IEnumerable<JobInput> Read(byte[] utf8, string source, string baseDirectory)
     {
         var context = new Context(utf8, source, baseDirectory);
         // Checked without decoding; only invalid text is decoded, to find where it goes wrong.
@@ -39,96 +45,132 @@ internal static class JobJsonReader
         var start = SkipWhitespace(utf8, utf8.AsSpan().StartsWith("\xEF\xBB\xBF"u8) ? 3 : 0);
         if (start == utf8.Length)
             throw InputError.Invalid("NoJobs", $"{source} is empty: it holds no jobs. Give a JSON object per line (JSON lines) or a JSON array of objects, each with at least a \"command\".", source);
-        var jobs = new List<JobInput>();
-        if (utf8[start] == (byte)'[') ReadArray(context, start, jobs);
-        else ReadSequence(context, start, jobs);
-        if (source == ArgumentSource && jobs.Count > 1)
-            throw context.Error(jobs[1].Line, "MoreThanOneValue",
-                "the JSON argument holds more than one JSON value. Give one object, or an array of objects ([{...}, {...}]), or use --file for JSON lines.");
-        return jobs;
+        if (utf8[start] == (byte)'[') return ReadArray(context, start);
+        var jobs = ReadSequence(context, start);
+        return source == ArgumentSource ? OnlyOne(jobs, context) : jobs;
     }
 
-    public static IReadOnlyList<JobInput> Read(string json, string source, string baseDirectory) =>
-        Read(Encoding.UTF8.GetBytes(json), source, baseDirectory);
+    /// <summary>An argument holds one job, or one array of them: not JSON lines.</summary>
+    private static IEnumerable<JobInput> OnlyOne(IEnumerable<JobInput> jobs, Context context)
+    {
+        var count = 0;
+        foreach (var job in jobs)
+        {
+            if (++count > 1)
+                throw context.Error(job.Line, "MoreThanOneValue",
+                    "the JSON argument holds more than one JSON value. Give one object, or an array of objects ([{...}, {...}]), or use --file for JSON lines.");
+            yield return job;
+        }
+    }
 
     private sealed class Context(byte[] data, string source, string baseDirectory)
     {
-        // Offsets of each '\n', so that any byte offset maps to a 1-based line number.
-        private readonly int[] _newlines = FindNewlines(data);
+        // The line of the last offset asked of LineAt: jobs are read in order, so each job's line is
+        // counted on from the previous one's.
+        private int _countedTo;
+        private int _countedLine = 1;
+
         public byte[] Data { get; } = data;
         public string Source { get; } = source;
         public string BaseDirectory { get; } = baseDirectory;
 
-        public int LineOf(long offset)
+        /// <summary>The 1-based line of any byte offset (for a message: it counts from the start).</summary>
+        public int LineOf(long offset) => 1 + Data.AsSpan(0, (int)Math.Min(offset, Data.Length)).Count((byte)'\n');
+
+        /// <summary>The line of a job's first byte; offsets asked must not go back.</summary>
+        public int LineAt(int offset)
         {
-            var index = Array.BinarySearch(_newlines, (int)offset);
-            return (index < 0 ? ~index : index) + 1;
+            _countedLine += Data.AsSpan(_countedTo, offset - _countedTo).Count((byte)'\n');
+            _countedTo = offset;
+            return _countedLine;
         }
 
         public QueueException Error(int line, string errorId, string message) =>
-            InputError.Invalid(errorId, _newlines.Length == 0 && Source == ArgumentSource ? $"{Source}: {message}" : $"{Source}, line {line}: {message}", line);
-
-        private static int[] FindNewlines(ReadOnlySpan<byte> all)
-        {
-            var list = new List<int>();
-            for (var i = 0; i < all.Length; i++) if (all[i] == (byte)'\n') list.Add(i);
-            return [.. list];
-        }
+            InputError.Invalid(errorId, Source == ArgumentSource && !Data.AsSpan().Contains((byte)'\n') ? $"{Source}: {message}" : $"{Source}, line {line}: {message}", line);
     }
 
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 8, CommentHandling = JsonCommentHandling.Disallow, AllowTrailingCommas = false };
 
-    private static void ReadArray(Context context, int start, List<JobInput> jobs)
+    private static IEnumerable<JobInput> ReadArray(Context context, int start)
+    {
+        // One reader would read the whole array, but a reader cannot live in an iterator: each item
+        // is read by a new one that carries on from the last one's state.
+        var (state, offset) = OpenArray(context, start);
+        for (var item = 1; ; item++)
+        {
+            var (job, next, nextState) = ReadArrayItem(context, start, offset, state, item);
+            if (job is not { } found) yield break;
+            yield return found;
+            (offset, state) = (next, nextState);
+        }
+    }
+
+    private static (JsonReaderState State, int Offset) OpenArray(Context context, int start)
+    {
+        var reader = new Utf8JsonReader(context.Data.AsSpan(start), isFinalBlock: true, new JsonReaderState(ReaderOptions));
+        reader.Read(); // '['
+        return (reader.CurrentState, start + (int)reader.BytesConsumed);
+    }
+
+    /// <summary>The array's next job (its <paramref name="item"/>th), or null at its end; where the one after starts.</summary>
+    private static (JobInput? Job, int Next, JsonReaderState State) ReadArrayItem(Context context, int start, int offset, JsonReaderState state, int item)
     {
         var data = context.Data.AsSpan();
-        var reader = new Utf8JsonReader(data[start..], isFinalBlock: true, new JsonReaderState(ReaderOptions));
+        var reader = new Utf8JsonReader(data[offset..], isFinalBlock: true, state);
         try
         {
-            reader.Read(); // '['
-            while (true)
+            Next(ref reader, context, offset);
+            if (reader.TokenType == JsonTokenType.EndArray)
             {
-                Next(ref reader, context, start);
-                if (reader.TokenType == JsonTokenType.EndArray) break;
-                var line = context.LineOf(start + reader.TokenStartIndex);
-                if (reader.TokenType != JsonTokenType.StartObject)
-                    throw context.Error(line, "InvalidJobJson", $"item {jobs.Count + 1} of the array is {Describe(reader.TokenType)}; each job must be a JSON object like {{\"command\": \"echo hi\"}}.");
-                jobs.Add(new JobInput(ReadObject(ref reader, context, start), line));
+                var rest = SkipWhitespace(data, offset + (int)reader.BytesConsumed);
+                if (rest < data.Length)
+                    throw context.Error(context.LineOf(rest), "InvalidJobJson", "there is more text after the closing ']' of the array. Give one array, or one object per line.");
+                return (null, rest, reader.CurrentState);
             }
-            var end = start + (int)reader.BytesConsumed;
-            var rest = SkipWhitespace(data, end);
-            if (rest < data.Length)
-                throw context.Error(context.LineOf(rest), "InvalidJobJson", "there is more text after the closing ']' of the array. Give one array, or one object per line.");
+            var line = context.LineAt(offset + (int)reader.TokenStartIndex);
+            if (reader.TokenType != JsonTokenType.StartObject)
+                throw context.Error(line, "InvalidJobJson", $"item {item} of the array is {Describe(reader.TokenType)}; each job must be a JSON object like {{\"command\": \"echo hi\"}}.");
+            var job = new JobInput(ReadObject(ref reader, context, offset), line);
+            return (job, offset + (int)reader.BytesConsumed, reader.CurrentState);
         }
         catch (JsonException e)
         {
+            // The reader counts lines from the array's start: its state carries on from reader to reader.
             throw SyntaxError(context, start, e);
         }
     }
 
-    private static void ReadSequence(Context context, int start, List<JobInput> jobs)
+    private static IEnumerable<JobInput> ReadSequence(Context context, int start)
+    {
+        for (var offset = start; offset < context.Data.Length;)
+        {
+            var (job, next) = ReadSequenceItem(context, offset);
+            yield return job;
+            offset = next;
+        }
+    }
+
+    /// <summary>The job that starts at <paramref name="offset"/>, and where the next one starts.</summary>
+    private static (JobInput Job, int Next) ReadSequenceItem(Context context, int offset)
     {
         var data = context.Data.AsSpan();
-        var offset = start;
-        while (offset < data.Length)
+        var reader = new Utf8JsonReader(data[offset..], isFinalBlock: true, new JsonReaderState(ReaderOptions));
+        var line = context.LineAt(offset);
+        try
         {
-            var reader = new Utf8JsonReader(data[offset..], isFinalBlock: true, new JsonReaderState(ReaderOptions));
-            var line = context.LineOf(offset);
-            try
-            {
-                Next(ref reader, context, offset);
-                if (reader.TokenType != JsonTokenType.StartObject)
-                    throw context.Error(line, "InvalidJobJson", $"found {Describe(reader.TokenType)} where a job was expected; each job must be a JSON object like {{\"command\": \"echo hi\"}}.");
-                jobs.Add(new JobInput(ReadObject(ref reader, context, offset), line));
-            }
-            catch (JsonException e)
-            {
-                // Name the line where the broken job starts (JSON lines: its line), and where the reader gave up.
-                var at = SyntaxError(context, offset, e);
-                var errorLine = at.Target is int l ? l : line;
-                throw errorLine == line ? at : context.Error(line, "InvalidJson",
-                    $"the job starting here is not valid JSON; the problem shows at line {errorLine}: {at.Message[(at.Message.IndexOf("JSON: ", StringComparison.Ordinal) + 6)..]}");
-            }
-            offset = SkipWhitespace(data, offset + (int)reader.BytesConsumed);
+            Next(ref reader, context, offset);
+            if (reader.TokenType != JsonTokenType.StartObject)
+                throw context.Error(line, "InvalidJobJson", $"found {Describe(reader.TokenType)} where a job was expected; each job must be a JSON object like {{\"command\": \"echo hi\"}}.");
+            var job = new JobInput(ReadObject(ref reader, context, offset), line);
+            return (job, SkipWhitespace(data, offset + (int)reader.BytesConsumed));
+        }
+        catch (JsonException e)
+        {
+            // Name the line where the broken job starts (JSON lines: its line), and where the reader gave up.
+            var at = SyntaxError(context, offset, e);
+            var errorLine = at.Target is int l ? l : line;
+            throw errorLine == line ? at : context.Error(line, "InvalidJson",
+                $"the job starting here is not valid JSON; the problem shows at line {errorLine}: {at.Message[(at.Message.IndexOf("JSON: ", StringComparison.Ordinal) + 6)..]}");
         }
     }
 

@@ -18,6 +18,7 @@ public class BadInputTests
         { "JSON that is not an object", 2, ["enqueue", """[{"command":"echo a"}, 2]"""], ["item 2", "object"] },
         { "absurd number (option)", 2, ["enqueue", "echo hi", "--priority", "99999999999999999999"], ["--priority", "range"] },
         { "two JSON values in one argument", 2, ["enqueue", """{"command":"a"}{"command":"b"}"""], ["more than one JSON value"] },
+        { "unclosed array of jobs", 2, ["enqueue", """[{"command":"a"},{"command":"b"}"""], ["not valid JSON"] },
         { "JSON null", 2, ["enqueue", "null"], ["JSON object"] },
         { "unquoted key", 2, ["enqueue", """{id:"x","command":"y"}"""], ["not valid JSON"] },
         { "unknown field", 2, ["enqueue", """{"command":"echo hi","colour":"red"}"""], ["unknown field 'colour'"] },
@@ -105,6 +106,10 @@ public class BadInputTests
         { "jobs.jsonl", "{\"command\":\"echo a\"}\n{\"command\":\"echo b\",\"queue\":\"x\",\"queue\":\"y\"}\n", "line 2|\"queue\" is given twice", 2 },
         { "jobs.jsonl", "{\"command\":\"echo a\"}\n{\"command\":\"echo b\",\"timeout\":5,\n\"timeout_sec\":6}\n", "line 3|both set the timeout", 2 },
         { "jobs.jsonl", "{\"command\":\"echo a\"}\n{\"queue\":\"x\"}\n", "line 2|no \"command\" field", 2 },
+        // Jobs are checked as they are read: a refused job before broken JSON is the one named, and the other way round.
+        { "jobs.jsonl", "{\"command\":\"echo a\",\"priority\":-9999}\n{\"command\":\"echo b\",}\n", "line 1|priority -9999", 2 },
+        { "jobs.jsonl", "{\"command\":\"echo a\",}\n{\"command\":\"echo b\",\"priority\":-9999}\n", "line 1|not valid JSON", 2 },
+        { "jobs.json", "[\n  {\"command\":\"echo a\",\"priority\":-9999},\n  {\"command\":\"echo b\"},\n  2\n]", "line 2|priority -9999", 2 },
     };
 
     [Theory]
@@ -134,6 +139,49 @@ public class BadInputTests
         var result = Cli.Run(temp, "enqueue", "--file", temp.File("jobs.jsonl"));
 
         Cli.AssertRefused(result, 2, "jobs.jsonl", "line 8501", "timeout -1");
+        Assert.Equal(before, Cli.Snapshot(temp.DatabasePath));
+    }
+
+    /// <summary>
+    /// An array written a field to a line, long enough to be read while it is written. Each job is
+    /// read by a JSON reader that carries on from the last one's state, so lines must still count
+    /// from the top of the file: a refused job is named by the line it starts on, broken JSON by
+    /// the line where it breaks.
+    /// </summary>
+    [Theory]
+    [InlineData("    \"priority\": 5000\n", "line 44002|priority 5000")]
+    [InlineData("    \"priority\": 5,,\n", "line 44004|not valid JSON")]
+    public void A_large_array_with_a_bad_job_far_down_enqueues_nothing_and_names_its_line(string badField, string fragments)
+    {
+        using var temp = new TempQueue();
+        Cli.Ok(temp, "enqueue", "--id", "existing", "echo existing");
+        const int count = 12_000, bad = 11_000; // job i starts on line 2 + 4i
+        var json = new System.Text.StringBuilder("[\n");
+        for (var i = 0; i < count; i++)
+            json.Append("  {\n    \"command\": \"echo ").Append(i).Append("\",\n")
+                .Append(i == bad ? badField : "    \"priority\": 1\n")
+                .Append(i == count - 1 ? "  }\n" : "  },\n");
+        File.WriteAllText(temp.File("jobs.json"), json.Append("]\n").ToString());
+        var before = Cli.Snapshot(temp.DatabasePath);
+
+        var result = Cli.Run(temp, "enqueue", "--file", temp.File("jobs.json"));
+
+        Cli.AssertRefused(result, 2, ["jobs.json", .. fragments.Split('|')]);
+        Assert.Equal(before, Cli.Snapshot(temp.DatabasePath));
+    }
+
+    [Fact]
+    public void An_id_repeated_far_down_a_large_file_enqueues_nothing_and_names_both_lines()
+    {
+        using var temp = new TempQueue();
+        var lines = Enumerable.Range(0, 30_000).Select(i => $"{{\"id\":\"job-{i}\",\"command\":\"echo {i}\"}}").ToList();
+        lines[29_000] = "{\"id\":\"job-6\",\"command\":\"echo again\"}";
+        File.WriteAllText(temp.File("jobs.jsonl"), string.Join("\n", lines) + "\n");
+        var before = Cli.Snapshot(temp.DatabasePath);
+
+        var result = Cli.Run(temp, "enqueue", "--file", temp.File("jobs.jsonl"));
+
+        Cli.AssertRefused(result, 2, "jobs.jsonl, line 29001", "'job-6'", "line 7");
         Assert.Equal(before, Cli.Snapshot(temp.DatabasePath));
     }
 

@@ -142,6 +142,15 @@ public class EnqueueTests
     }
 
     [Fact]
+    public void Json_argument_may_be_an_array_of_jobs()
+    {
+        using var temp = new TempQueue();
+        var result = Cli.Ok(temp, "enqueue", """[{"id":"arr1","command":"echo 1"}, {"id":"arr2","command":"echo 2"}]""");
+        Assert.Equal(["enqueued arr1", "enqueued arr2"], result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("echo 2", Cli.Job(temp, "arr2").Command);
+    }
+
+    [Fact]
     public void Skip_existing_skips_duplicates_instead_of_refusing()
     {
         using var temp = new TempQueue();
