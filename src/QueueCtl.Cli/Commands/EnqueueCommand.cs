@@ -52,6 +52,7 @@ internal static class EnqueueCommand
 
             IEnumerable<JobInput> jobs;
             string source;
+            CollectionPause? pause = null;
             if (filePath is not null || words is ["-"] || (words.Length == 1 && LooksLikeJson(words[0])))
             {
                 if (filePath is not null && words.Length > 0)
@@ -61,6 +62,7 @@ internal static class EnqueueCommand
                         $"{string.Join(", ", given)} apply to a plain command. With JSON input, set the job's fields instead: {string.Join(", ", JobJsonReader.Fields)}.");
                 (var bytes, source) = ReadInput(filePath ?? (words is ["-"] ? "-" : null), words);
                 jobs = JobJsonReader.Read(bytes, source, here);
+                pause = CollectionPause.For(bytes.Length);
             }
             else
             {
@@ -73,6 +75,7 @@ internal static class EnqueueCommand
 
             var duplicates = parse.GetValue(skipExisting) ? DuplicatePolicy.Skip : DuplicatePolicy.Fail;
             EnqueueResult result;
+            using (pause)
             using (var jobQueue = Common.OpenQueue(parse))
             {
                 result = Write(jobQueue, jobs, source, duplicates);

@@ -141,6 +141,30 @@ public class EnqueueTests
         Assert.Equal("echo u", Cli.Job(temp, "s3").Command);
     }
 
+    /// <summary>
+    /// Files of more than 1 MiB are written while they are read, with the collector paused: every
+    /// job must still arrive, in the file's order, from JSON lines and from an array alike.
+    /// </summary>
+    [Theory]
+    [InlineData("jobs.jsonl")]
+    [InlineData("jobs.json")]
+    public void A_large_file_is_enqueued_whole_in_order(string name)
+    {
+        using var temp = new TempQueue();
+        const int count = 40_000;
+        var jobs = Enumerable.Range(0, count).Select(i => $"{{\"id\":\"big-{i:00000}\",\"command\":\"echo {i}\",\"priority\":{i % 3}}}");
+        File.WriteAllText(temp.File(name), name.EndsWith(".json") ? "[\n" + string.Join(",\n", jobs) + "\n]\n" : string.Join("\n", jobs) + "\n");
+        Assert.True(new FileInfo(temp.File(name)).Length > 1 << 20, "the file should be large enough for the collector to be paused");
+
+        var result = Cli.Ok(temp, "enqueue", "--file", temp.File(name));
+
+        Assert.Equal($"enqueued {count} jobs (big-00000 ... big-39999)", result.StdOut.Trim());
+        using var queue = QueueCtl.Core.JobQueue.Open(temp.DatabasePath);
+        var stored = queue.ListJobs(); // in enqueue order
+        Assert.Equal(Enumerable.Range(0, count).Select(i => $"big-{i:00000}:echo {i}:{i % 3}"),
+            stored.Select(j => $"{j.Id}:{j.Command}:{j.Priority}"));
+    }
+
     [Fact]
     public void Json_argument_may_be_an_array_of_jobs()
     {
