@@ -125,20 +125,29 @@ public class BadInputTests
         Assert.Equal(before, Cli.Snapshot(temp.DatabasePath));
     }
 
-    [Fact]
-    public void A_large_file_with_a_refused_job_far_down_enqueues_nothing_and_names_its_line()
+    public static TheoryData<int, int, string, string> LargeFilesWithABadLine() => new()
     {
-        // Large enough to be checked while it is written (Core's BatchValidation.InBackgroundFrom).
+        // lines, the line (from 0) replaced, its text, fragments (| separated)
+        // Refused by Core: checked while the jobs before it are written (BatchValidation).
+        { 9_000, 8_500, "{\"command\":\"echo late\",\"timeout\":-1}", "line 8501|timeout -1" },
+        // An id repeated far from its first use: caught as the file is read.
+        { 30_000, 29_000, "{\"id\":\"job-6\",\"command\":\"echo again\"}", "line 29001|'job-6'|line 7" },
+    };
+
+    [Theory]
+    [MemberData(nameof(LargeFilesWithABadLine))]
+    public void A_large_file_with_a_bad_line_far_down_enqueues_nothing_and_names_its_line(int count, int bad, string badLine, string fragments)
+    {
         using var temp = new TempQueue();
         Cli.Ok(temp, "enqueue", "--id", "existing", "echo existing");
-        var lines = Enumerable.Range(0, 9000).Select(i => $"{{\"command\":\"echo {i}\"}}").ToList();
-        lines[8500] = "{\"command\":\"echo late\",\"timeout\":-1}";
+        var lines = Enumerable.Range(0, count).Select(i => $"{{\"id\":\"job-{i}\",\"command\":\"echo {i}\"}}").ToList();
+        lines[bad] = badLine;
         File.WriteAllText(temp.File("jobs.jsonl"), string.Join("\n", lines) + "\n");
         var before = Cli.Snapshot(temp.DatabasePath);
 
         var result = Cli.Run(temp, "enqueue", "--file", temp.File("jobs.jsonl"));
 
-        Cli.AssertRefused(result, 2, "jobs.jsonl", "line 8501", "timeout -1");
+        Cli.AssertRefused(result, 2, ["jobs.jsonl", .. fragments.Split('|')]);
         Assert.Equal(before, Cli.Snapshot(temp.DatabasePath));
     }
 
@@ -167,21 +176,6 @@ public class BadInputTests
         var result = Cli.Run(temp, "enqueue", "--file", temp.File("jobs.json"));
 
         Cli.AssertRefused(result, 2, ["jobs.json", .. fragments.Split('|')]);
-        Assert.Equal(before, Cli.Snapshot(temp.DatabasePath));
-    }
-
-    [Fact]
-    public void An_id_repeated_far_down_a_large_file_enqueues_nothing_and_names_both_lines()
-    {
-        using var temp = new TempQueue();
-        var lines = Enumerable.Range(0, 30_000).Select(i => $"{{\"id\":\"job-{i}\",\"command\":\"echo {i}\"}}").ToList();
-        lines[29_000] = "{\"id\":\"job-6\",\"command\":\"echo again\"}";
-        File.WriteAllText(temp.File("jobs.jsonl"), string.Join("\n", lines) + "\n");
-        var before = Cli.Snapshot(temp.DatabasePath);
-
-        var result = Cli.Run(temp, "enqueue", "--file", temp.File("jobs.jsonl"));
-
-        Cli.AssertRefused(result, 2, "jobs.jsonl, line 29001", "'job-6'", "line 7");
         Assert.Equal(before, Cli.Snapshot(temp.DatabasePath));
     }
 

@@ -66,10 +66,16 @@ public class BatchValidationTests
         Assert.Equal(count, q.Count());
     }
 
+    /// <summary>A batch given whole (EnqueueMany), or as a sequence read while it is written (EnqueueStreamed).</summary>
+    private static EnqueueResult Enqueue(CoreQueue q, List<JobSpec> specs, bool streamed, DuplicatePolicy duplicates = DuplicatePolicy.Fail) =>
+        streamed ? q.Queue.EnqueueStreamed(specs.Select(spec => spec), duplicates) : q.Queue.EnqueueMany(specs, duplicates);
+
     [Theory]
-    [InlineData(Large)]
-    [InlineData(40)]
-    public void A_refused_spec_is_reported_before_a_taken_id_that_comes_first(int count)
+    [InlineData(Large, false)]
+    [InlineData(40, false)]
+    [InlineData(Large, true)]
+    [InlineData(40, true)]
+    public void A_refused_spec_is_reported_before_a_taken_id_that_comes_first(int count, bool streamed)
     {
         using var q = new CoreQueue();
         q.Add("taken", "echo original");
@@ -77,7 +83,7 @@ public class BatchValidationTests
         specs[3] = new JobSpec { Id = "taken", Command = "echo replacement" };
         specs[count - 2] = new JobSpec { Command = "   " };
 
-        var e = Assert.Throws<QueueException>(() => q.Queue.EnqueueMany(specs));
+        var e = Assert.Throws<QueueException>(() => Enqueue(q, specs, streamed));
 
         Assert.Equal("EmptyCommand", e.ErrorId);
         Assert.Equal(count - 2, e.ItemIndex);
@@ -85,20 +91,23 @@ public class BatchValidationTests
         Assert.Equal("echo original", q.Queue.GetJob("taken").Command);
     }
 
-    [Fact]
-    public void A_taken_id_in_a_large_batch_refuses_all_of_it_or_is_skipped_when_asked()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_taken_id_in_a_large_batch_refuses_all_of_it_or_is_skipped_when_asked(bool streamed)
     {
         using var q = new CoreQueue();
         q.Add("taken", "echo original");
         var specs = Specs(Large);
         specs[Large - 5] = new JobSpec { Id = "taken", Command = "echo replacement" };
 
-        var e = Assert.Throws<QueueException>(() => q.Queue.EnqueueMany(specs));
+        var e = Assert.Throws<QueueException>(() => Enqueue(q, specs, streamed));
         Assert.Equal("DuplicateJobId", e.ErrorId);
         Assert.Null(e.ItemIndex);
         Assert.Equal(1, q.Count());
 
-        var result = q.Queue.EnqueueMany(specs, DuplicatePolicy.Skip);
+        // Skipping goes through the batch a second time, one job at a time.
+        var result = Enqueue(q, specs, streamed, DuplicatePolicy.Skip);
         Assert.Equal(["taken"], result.Skipped);
         Assert.Equal(Large - 1, result.Added.Count);
         Assert.Equal(Large, q.Count());

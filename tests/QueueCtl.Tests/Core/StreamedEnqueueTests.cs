@@ -125,43 +125,7 @@ public class StreamedEnqueueTests
         Assert.Equal(1, q.Count());
     }
 
-    [Fact]
-    public void A_refused_spec_far_down_is_reported_before_a_taken_id_near_the_start()
-    {
-        using var q = new CoreQueue();
-        q.Add("taken", "echo original");
-
-        var e = Assert.Throws<QueueException>(() => q.Queue.EnqueueStreamed(Specs(Large, i => i switch
-        {
-            3 => new JobSpec { Id = "taken", Command = "echo replacement" },
-            Large - 2 => new JobSpec { Command = "   " },
-            _ => null,
-        })));
-
-        Assert.Equal("EmptyCommand", e.ErrorId);
-        Assert.Equal(Large - 2, e.ItemIndex);
-        Assert.Equal(1, q.Count());
-        Assert.Equal("echo original", q.Queue.GetJob("taken").Command);
-    }
-
-    [Fact]
-    public void A_taken_id_refuses_the_whole_batch_or_is_skipped_when_asked()
-    {
-        using var q = new CoreQueue();
-        q.Add("taken", "echo original");
-        JobSpec? Taken(int i) => i == Large - 5 ? new JobSpec { Id = "taken", Command = "echo replacement" } : null;
-
-        var e = Assert.Throws<QueueException>(() => q.Queue.EnqueueStreamed(Specs(Large, Taken)));
-        Assert.Equal("DuplicateJobId", e.ErrorId);
-        Assert.Equal(1, q.Count());
-
-        // Skipping reads the checked jobs a second time (one by one, after the groups are undone).
-        var result = q.Queue.EnqueueStreamed(Specs(Large, Taken), DuplicatePolicy.Skip);
-        Assert.Equal(["taken"], result.Skipped);
-        Assert.Equal(Large - 1, result.Added.Count);
-        Assert.Equal(Large, q.Count());
-        Assert.Equal("echo original", q.Queue.GetJob("taken").Command);
-    }
+    // A refusal beating a taken id, and a taken id refused or skipped: BatchValidationTests, for both ways in.
 
     [Theory]
     [InlineData(0)]
