@@ -27,8 +27,8 @@ internal static class JobJsonReader
     private static readonly byte[][] Utf8Fields = Fields.Select(Encoding.UTF8.GetBytes).ToArray();
 
     /// <summary>
-    /// The jobs in <paramref name="utf8"/>, read as they are enumerated (each once), so that a
-    /// large file's jobs can be written while the rest is still being read. Text that is not UTF-8,
+    /// The jobs in <paramref name="utf8"/>, read as they are enumerated, so that a large file's
+    /// jobs can be written while the rest is still being read. Text that is not UTF-8,
     /// or holds no JSON at all, is refused here, before anything is read; a job that is not valid
     /// is refused when the reading reaches it.
     /// </summary>
@@ -77,9 +77,10 @@ internal static class JobJsonReader
         /// <summary>The 1-based line of any byte offset (for a message: it counts from the start).</summary>
         public int LineOf(long offset) => 1 + Data.AsSpan(0, (int)Math.Min(offset, Data.Length)).Count((byte)'\n');
 
-        /// <summary>The line of a job's first byte; offsets asked must not go back.</summary>
+        /// <summary>The line of a job's first byte, counted on from the job before (or from the top, when read again).</summary>
         public int LineAt(int offset)
         {
+            if (offset < _countedTo) (_countedTo, _countedLine) = (0, 1);
             _countedLine += Data.AsSpan(_countedTo, offset - _countedTo).Count((byte)'\n');
             _countedTo = offset;
             return _countedLine;
