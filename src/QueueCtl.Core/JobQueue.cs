@@ -43,7 +43,7 @@ public sealed class JobQueue : IDisposable
     /// written, and the refusal's <see cref="QueueException.ItemIndex"/> says which spec it was.
     /// </summary>
     public EnqueueResult EnqueueMany(IEnumerable<JobSpec> specs, DuplicatePolicy duplicates = DuplicatePolicy.Fail) =>
-        Enqueue(BatchValidation.Start(specs as IReadOnlyList<JobSpec> ?? specs.ToList(), Now), duplicates);
+        Write(BatchValidation.Start(specs as IReadOnlyList<JobSpec> ?? specs.ToList(), Now), duplicates);
 
     /// <summary>
     /// <see cref="EnqueueMany"/> for a sequence that makes its specs as it is read, such as a file
@@ -53,9 +53,10 @@ public sealed class JobQueue : IDisposable
     /// refused before that point is the error reported.
     /// </summary>
     public EnqueueResult EnqueueStreamed(IEnumerable<JobSpec> specs, DuplicatePolicy duplicates = DuplicatePolicy.Fail) =>
-        Enqueue(BatchValidation.StartReading(specs, Now), duplicates);
+        Write(BatchValidation.StartReading(specs, Now), duplicates);
 
-    private EnqueueResult Enqueue(BatchValidation batch, DuplicatePolicy duplicates)
+    /// <summary>Writes a batch being checked (and perhaps still read) in one transaction, and wakes the workers.</summary>
+    private EnqueueResult Write(BatchValidation batch, DuplicatePolicy duplicates)
     {
         using var jobs = batch;
         EnqueueResult result;

@@ -70,7 +70,7 @@ internal static class EnqueueCommand
                 if (words.Length == 0)
                     throw InputError.Invalid("EmptyCommand", "Nothing to enqueue. Give a command (queuectl enqueue \"echo hi\"), a JSON job, or --file jobs.jsonl.");
                 source = PlainSource;
-                jobs = new[] { new JobInput(PlainSpec(parse, words, here, id, maxRetries, timeout, priority, queue, runAt, delay, shell, cwd, env), 1) };
+                jobs = [new JobInput(PlainSpec(parse, words, here, id, maxRetries, timeout, priority, queue, runAt, delay, shell, cwd, env), 1)];
             }
 
             var duplicates = parse.GetValue(skipExisting) ? DuplicatePolicy.Skip : DuplicatePolicy.Fail;
@@ -103,8 +103,9 @@ internal static class EnqueueCommand
     /// </summary>
     private static EnqueueResult Write(JobQueue queue, IEnumerable<JobInput> jobs, string source, DuplicatePolicy duplicates)
     {
-        var multiple = source != PlainSource;
-        string Where(int line) => multiple ? $"{source}, line {line}: " : "";
+        // JSON input: messages name its source and line, and its jobs are written as they are read.
+        var fromJson = source != PlainSource;
+        string Where(int line) => fromJson ? $"{source}, line {line}: " : "";
         // Filled as the jobs are read (on the queue's reading thread); read here only once the write is over.
         var lines = new List<int>();                                           // each job's line, by position
         var firstLines = new Dictionary<string, int>(StringComparer.Ordinal);  // each given id's first line
@@ -128,14 +129,14 @@ internal static class EnqueueCommand
 
         try
         {
-            return jobs is IReadOnlyList<JobInput> ? queue.EnqueueMany(Specs(), duplicates) : queue.EnqueueStreamed(Specs(), duplicates);
+            return fromJson ? queue.EnqueueStreamed(Specs(), duplicates) : queue.EnqueueMany(Specs(), duplicates);
         }
         catch (QueueException e) when (e.ItemIndex is int index && index < lines.Count)
         {
             throw Located(e, Where(lines[index]));
         }
         catch (QueueException e) when (e.Kind == QueueErrorKind.Conflict && e.ErrorId == "DuplicateJobId"
-                                       && e.Target is string id && firstLines.TryGetValue(id, out var line) && multiple)
+                                       && e.Target is string id && firstLines.TryGetValue(id, out var line) && fromJson)
         {
             throw new QueueException(e.Kind, e.ErrorId, $"{source}, line {line}: {e.Message}", e.Target, e);
         }
