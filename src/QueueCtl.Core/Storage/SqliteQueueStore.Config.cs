@@ -5,7 +5,31 @@ namespace QueueCtl.Core.Storage;
 
 internal sealed partial class SqliteQueueStore
 {
-    public QueueConfig GetConfig() => QueueConfig.FromValues(ReadStoredConfig());
+    // The configuration as last read, and PRAGMA data_version at that read. The version moves when
+    // another connection commits; until it does, the table cannot have changed but through this
+    // connection, whose SetConfig forgets the copy. Saves a query and its parse on every enqueue and claim.
+    private QueueConfig? _config;
+    private long _configDataVersion;
+
+    public QueueConfig GetConfig() => Read(() =>
+    {
+        var version = DataVersion();
+        if (_config is null || version != _configDataVersion)
+        {
+            _config = QueueConfig.FromValues(ReadStoredConfig());
+            _configDataVersion = version;
+        }
+        return _config;
+    });
+
+    private long DataVersion()
+    {
+        var pragma = Statement("PRAGMA data_version");
+        pragma.Step();
+        var version = pragma.Int64(0);
+        pragma.Reset();
+        return version;
+    }
 
     public IReadOnlyList<QueueConfigEntry> GetConfigEntries()
     {
@@ -22,6 +46,7 @@ internal sealed partial class SqliteQueueStore
 
     public void SetConfig(ConfigKey key, double value) => Write(() =>
     {
+        _config = null;
         var command = Command("INSERT INTO config (key, value) VALUES ($key, $value) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
         With(command, "$key", key.Name);
         With(command, "$value", ConfigKey.Format(value));
