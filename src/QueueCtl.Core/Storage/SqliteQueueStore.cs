@@ -54,20 +54,22 @@ internal sealed partial class SqliteQueueStore : IQueueStore
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            // Through SQLite's own API, without Microsoft.Data.Sqlite's command and reader objects. A
+            // BEGIN that meets a held lock waits busy_timeout (SQLite's busy handler), then fails.
             try
             {
-                Run("BEGIN IMMEDIATE;");
+                Statement("BEGIN IMMEDIATE;").Run();
             }
             catch (SqliteException e) { throw Translate(e); }
             try
             {
                 var result = work();
-                Run("COMMIT;");
+                Statement("COMMIT;").Run();
                 return result;
             }
             catch (Exception e)
             {
-                try { Run("ROLLBACK;"); } catch (SqliteException) { /* SQLite may have rolled back itself (SQLITE_FULL) */ }
+                try { Statement("ROLLBACK;").Run(); } catch (SqliteException) { /* SQLite may have rolled back itself (SQLITE_FULL) */ }
                 if (e is SqliteException sqlite) throw Translate(sqlite);
                 throw;
             }
