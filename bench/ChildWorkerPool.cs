@@ -105,11 +105,11 @@ internal sealed class ChildWorkerPool(int processes, int slots, string warmUpDb)
         return polledRate;
     }
 
-    /// <summary>Jobs waiting to run (pending or failed) in the queue.</summary>
+    /// <summary>Jobs waiting to run (pending or failed) in the queue, those still in its inbox included.</summary>
     private static long DueJobs(SqliteConnection connection)
     {
         using var due = connection.CreateCommand();
-        due.CommandText = "SELECT count(*) FROM jobs WHERE state IN ('pending', 'failed')";
+        due.CommandText = "SELECT (SELECT count(*) FROM jobs WHERE state IN ('pending', 'failed')) + (SELECT count(*) FROM jobs_inbox)";
         return (long)due.ExecuteScalar()!;
     }
 

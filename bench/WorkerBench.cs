@@ -38,7 +38,7 @@ internal static class WorkerBench
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Pooling = false }.ToString());
         connection.Open();
         using var delete = connection.CreateCommand();
-        delete.CommandText = "DELETE FROM attempts; DELETE FROM jobs;";
+        delete.CommandText = "DELETE FROM attempts; DELETE FROM jobs; DELETE FROM jobs_inbox;";
         delete.ExecuteNonQuery();
     }
 

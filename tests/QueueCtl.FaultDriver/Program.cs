@@ -35,9 +35,12 @@ switch (args.FirstOrDefault())
             {
                 try
                 {
-                    // Generated ids: each process's ids must not collide with any other's.
-                    var result = queue.EnqueueMany(ids.Select(id => new JobSpec { Id = generatedIds ? null : id, Command = command, MaxRetries = 20 }));
-                    if (generatedIds) ids = [.. result.Added];
+                    // Generated ids: each process's ids must not collide with any other's. One job at a
+                    // time goes through Enqueue, as a caller enqueuing jobs one by one would (with a
+                    // generated id it waits in the inbox until another transaction moves it).
+                    var specs = ids.Select(id => new JobSpec { Id = generatedIds ? null : id, Command = command, MaxRetries = 20 }).ToList();
+                    var added = batch == 1 ? [queue.Enqueue(specs[0]).Id] : queue.EnqueueMany(specs).Added;
+                    if (generatedIds) ids = [.. added];
                     break;
                 }
                 catch (QueueException e) when (e.Kind == QueueErrorKind.Busy)

@@ -11,6 +11,9 @@ internal static class JobSpecValidator
     {
         /// <summary>The start was given as an instant (not a delay): clock jumps do not move it.</summary>
         public bool RunAtFixed { get; init; }
+
+        /// <summary>The id was made here (JobId.New), not given: unique by construction.</summary>
+        public bool IdGenerated { get; init; }
     }
 
     public static JobShell DefaultShell => OperatingSystem.IsWindows() ? JobShell.Cmd : JobShell.Sh;
@@ -56,7 +59,7 @@ internal static class JobSpecValidator
         var environment = ValidateEnvironment(spec.Environment, spec.Id);
 
         return new ValidJob(id, command, shell, queue, spec.Priority, spec.MaxRetries,
-            spec.TimeoutSec, runAt, workingDirectory, environment) { RunAtFixed = spec.RunAt is not null };
+            spec.TimeoutSec, runAt, workingDirectory, environment) { RunAtFixed = spec.RunAt is not null, IdGenerated = spec.Id is null };
     }
 
     /// <summary>How messages name a job: built only for a message.</summary>

@@ -92,6 +92,9 @@ internal sealed class RawStatement : IDisposable
         return false;
     }
 
+    /// <summary>The rowid of the row the connection's last successful INSERT wrote.</summary>
+    public long LastInsertRowId => raw.sqlite3_last_insert_rowid(_db);
+
     /// <summary>Ends a run part-way through its rows (bound values stay).</summary>
     public void Reset() => raw.sqlite3_reset(_statement);
 

@@ -20,7 +20,7 @@ internal sealed partial class SqliteQueueStore
             _configDataVersion = version;
         }
         return _config;
-    });
+    }, moveInbox: false);
 
     private long DataVersion()
     {
@@ -67,5 +67,5 @@ internal sealed partial class SqliteQueueStore
                 values[key.Name] = v;
         }
         return values;
-    });
+    }, moveInbox: false);
 }

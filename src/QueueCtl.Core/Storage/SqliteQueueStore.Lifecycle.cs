@@ -187,7 +187,7 @@ internal sealed partial class SqliteQueueStore
         while (r.Read())
             expired.Add(new ExpiredLease(r.GetString(0), r.GetInt64(1), r.GetInt32(2), Int(r, 3), Int(r, 4), Text(r, 5), Text(r, 6)));
         return expired;
-    });
+    }, moveInbox: false);
 
     /// <summary>
     /// Charges a lost attempt ("worker lost") and applies the retry policy, if the lease is still the

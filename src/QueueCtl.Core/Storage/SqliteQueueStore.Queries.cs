@@ -114,7 +114,7 @@ internal sealed partial class SqliteQueueStore
                 Outcome = JobLifecycle.ParseOutcome(r.GetString(5)), ExitCode = Int(r, 6), Error = Text(r, 7),
             });
         return attempts;
-    });
+    }, moveInbox: false);
 
     public QueueStatus GetStatus(TimeSpan workerStaleAfter) => Read(() =>
     {

@@ -47,7 +47,7 @@ internal sealed partial class SqliteQueueStore
     });
 
     /// <summary>The worker's instructions, without writing anything (checked whenever it is woken).</summary>
-    public WorkerControl ReadControl(string workerId) => Read(() => ReadControlUnlocked(workerId));
+    public WorkerControl ReadControl(string workerId) => Read(() => ReadControlUnlocked(workerId), moveInbox: false);
 
     private WorkerControl ReadControlUnlocked(string workerId)
     {
@@ -91,7 +91,7 @@ internal sealed partial class SqliteQueueStore
                 JobsDone = r.GetInt64(9), LogPath = Text(r, 10), Running = r.GetInt32(11),
             });
         return workers;
-    });
+    }, moveInbox: false);
 
     /// <summary>Asks workers (all live ones, or those named) to stop. Returns the ids it asked.</summary>
     public IReadOnlyList<string> RequestStop(IReadOnlyList<string> workerIds, StopRequest level) => Write(() =>
@@ -120,7 +120,7 @@ internal sealed partial class SqliteQueueStore
         using var r = command.ExecuteReader();
         while (r.Read()) workers.Add((r.GetString(0), r.GetInt32(1), r.IsDBNull(2) ? null : r.GetInt64(2), Int(r, 3)));
         return workers;
-    });
+    }, moveInbox: false);
 
     /// <summary>
     /// A worker found dead: marks it lost and lets the leases of its jobs run out now, so that
@@ -149,7 +149,7 @@ internal sealed partial class SqliteQueueStore
             var look = Command($"SELECT EXISTS (SELECT 1 FROM workers WHERE {silent})");
             With(look, "$cutoff", cutoff);
             return (long)look.ExecuteScalar()! != 0;
-        });
+        }, moveInbox: false);
         if (!any) return;
         Write(() =>
         {

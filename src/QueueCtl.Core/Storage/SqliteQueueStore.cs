@@ -10,7 +10,7 @@ namespace QueueCtl.Core.Storage;
 /// The SQLite backend: the only place that knows SQL. One long-lived connection, used by one
 /// thread at a time (guarded by a lock), with its prepared commands kept for reuse (the statements
 /// run once per job in a batch through <see cref="RawStatement"/>).
-/// Partial files group the statements by concern: Enqueue, Lifecycle (the state machine),
+/// Partial files group the statements by concern: Enqueue, Inbox, Lifecycle (the state machine),
 /// Queries, Workers and Config.
 /// </summary>
 internal sealed partial class SqliteQueueStore : IQueueStore
@@ -21,6 +21,7 @@ internal sealed partial class SqliteQueueStore : IQueueStore
     private readonly object _gate = new();
     private readonly IClock _clock;
     private bool _disposed;
+    private bool _writing; // inside Write's transaction: reads run in it and need not move the inbox
 
     private SqliteQueueStore(string path, SqliteConnection connection, IClock clock)
     {
@@ -37,19 +38,32 @@ internal sealed partial class SqliteQueueStore : IQueueStore
 
     internal long NowMs => _clock.UtcNow.ToUnixTimeMilliseconds();
 
-    /// <summary>Runs a read under the lock, translating SQLite failures into QueueExceptions.</summary>
-    private T Read<T>(Func<T> work)
+    /// <summary>
+    /// Runs a read under the lock, translating SQLite failures into QueueExceptions. Jobs waiting in
+    /// the inbox are moved into jobs first (a write of its own), so that the read sees them; a read
+    /// that cannot meet a job still waiting there (workers, configuration, attempts, running jobs)
+    /// passes <paramref name="moveInbox"/> false.
+    /// </summary>
+    private T Read<T>(Func<T> work, bool moveInbox = true)
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            try { return work(); }
+            try
+            {
+                if (moveInbox && !_writing && InboxHoldsJobs()) Write(() => 0);
+                return work();
+            }
             catch (SqliteException e) { throw Translate(e); }
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> inside BEGIN IMMEDIATE … COMMIT: all of it is written, or none.</summary>
-    private T Write<T>(Func<T> work)
+    /// <summary>
+    /// Runs <paramref name="work"/> inside BEGIN IMMEDIATE … COMMIT: all of it is written, or none.
+    /// The inbox is moved into jobs first unless <paramref name="moveInbox"/> says not to (the
+    /// enqueue that writes to it).
+    /// </summary>
+    private T Write<T>(Func<T> work, bool moveInbox = true)
     {
         lock (_gate)
         {
@@ -61,8 +75,10 @@ internal sealed partial class SqliteQueueStore : IQueueStore
                 Statement("BEGIN IMMEDIATE;").Run();
             }
             catch (SqliteException e) { throw Translate(e); }
+            _writing = true;
             try
             {
+                if (moveInbox) MoveInbox();
                 var result = work();
                 Statement("COMMIT;").Run();
                 return result;
@@ -72,6 +88,10 @@ internal sealed partial class SqliteQueueStore : IQueueStore
                 try { Statement("ROLLBACK;").Run(); } catch (SqliteException) { /* SQLite may have rolled back itself (SQLITE_FULL) */ }
                 if (e is SqliteException sqlite) throw Translate(sqlite);
                 throw;
+            }
+            finally
+            {
+                _writing = false;
             }
         }
     }

@@ -142,5 +142,27 @@ internal static class SqliteSchema
         DROP INDEX jobs_held;
         CREATE INDEX jobs_held_by_worker ON jobs(worker_id) WHERE state = 'processing';
         """,
+        // 8: a job enqueued on its own waits in jobs_inbox, a table with no index, until the next other
+        // transaction moves it into jobs (SqliteQueueStore.Inbox.cs). Its commit then writes one B-tree
+        // page instead of four (jobs, its id index and the two ready indexes), which had held a single
+        // enqueue to a third of the commit rate. Versions before this one would not see those jobs; the
+        // new version number stops them (DatabaseTooNew), as after any upgrade.
+        """
+        CREATE TABLE jobs_inbox (
+            seq               INTEGER PRIMARY KEY,      -- the order jobs came in, kept when they move
+            id                TEXT NOT NULL,            -- unique across both tables, checked on insert
+            command           TEXT NOT NULL,
+            shell             TEXT NOT NULL,
+            queue             TEXT NOT NULL,
+            priority          INTEGER NOT NULL,
+            max_retries       INTEGER,
+            timeout_sec       INTEGER,
+            run_at            INTEGER NOT NULL,
+            run_at_fixed      INTEGER NOT NULL,
+            working_directory TEXT,
+            environment       TEXT,
+            created_at        INTEGER NOT NULL
+        );
+        """,
     ];
 }

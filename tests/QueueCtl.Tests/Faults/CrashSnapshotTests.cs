@@ -27,18 +27,19 @@ public sealed class CrashSnapshotTests(ITestOutputHelper output)
         using (var queue = JobQueue.Open(temp.DatabasePath))
             queue.EnqueueMany(Enumerable.Range(0, 200).Select(n => job.Spec($"seed-{n}")));
 
-        var logs = Enumerable.Range(0, 3).Select(n => temp.File($"acked-{n}.log")).ToList();
+        var logs = Enumerable.Range(0, 4).Select(n => temp.File($"acked-{n}.log")).ToList();
         var processes = new List<WorkerProcess>();
         var taken = new List<(string Folder, HashSet<string> Acknowledged)>();
         try
         {
             processes.AddRange(Enumerable.Range(0, 2).Select(_ => WorkerProcess.Start(temp.DatabasePath, 2)));
-            // One job per transaction, and batches whose commits write many pages (a wide window
-            // for a snapshot to land in the middle of one); they run until the last snapshot.
-            var batches = new[] { (Size: 1, PauseMs: 0), (Size: 100, PauseMs: 5), (Size: 2000, PauseMs: 20) };
+            // One job per transaction (with given ids, and with generated ones, which wait in the
+            // inbox), and batches whose commits write many pages (a wide window for a snapshot to
+            // land in the middle of one); they run until the last snapshot.
+            var batches = new[] { (Size: 1, PauseMs: 0, Ids: "given"), (Size: 1, PauseMs: 0, Ids: "generated"), (Size: 100, PauseMs: 5, Ids: "given"), (Size: 2000, PauseMs: 20, Ids: "given") };
             processes.AddRange(logs.Select((log, n) => WorkerProcess.StartDriver("enqueue", "--db", temp.DatabasePath,
                 "--prefix", $"snap{n}", "--count", "1000000", "--batch", batches[n].Size.ToString(CultureInfo.InvariantCulture),
-                "--pause-ms", batches[n].PauseMs.ToString(CultureInfo.InvariantCulture), "--log", log, "--command", job.Command)));
+                "--pause-ms", batches[n].PauseMs.ToString(CultureInfo.InvariantCulture), "--ids", batches[n].Ids, "--log", log, "--command", job.Command)));
             Thread.Sleep(500);
             for (var i = 0; i < snapshots; i++)
             {
