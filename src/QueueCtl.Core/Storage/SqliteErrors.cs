@@ -6,8 +6,8 @@ namespace QueueCtl.Core.Storage;
 /// <summary>Turns SQLite's result codes into messages that say what happened to the queue file and what to do.</summary>
 internal static class SqliteErrors
 {
-    public const int Error = 1;
-    private const int Busy = 5, Locked = 6, ReadOnly = 8, IoError = 10, Corrupt = 11, Full = 13, CantOpen = 14, NotADatabase = 26;
+    public const int Error = 1, Full = 13;
+    private const int Busy = 5, Locked = 6, ReadOnly = 8, IoError = 10, Corrupt = 11, CantOpen = 14, NotADatabase = 26;
 
     /// <summary>The file's schema was moved forward by a newer QueueCtl after this process opened it.</summary>
     public static QueueException UpgradedWhileOpen(string path, long version, SqliteException e) =>

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using QueueCtl.Core.Config;
 using QueueCtl.Core.Jobs;
 
@@ -47,13 +48,30 @@ internal sealed partial class SqliteQueueStore
         return any;
     }
 
-    /// <summary>Moves every job waiting in the inbox into jobs; only inside a write transaction.</summary>
+    /// <summary>
+    /// Moves every job waiting in the inbox into jobs; only inside a write transaction. A file at
+    /// its size limit cannot take the move (jobs' pages are written before the inbox's are freed):
+    /// the jobs then go on waiting, and the transaction that asked does its own work, so that
+    /// workers still record outcomes and claim what is in jobs until room is made.
+    /// </summary>
     private void MoveInbox()
     {
         if (!InboxHoldsJobs()) return;
-        Statement(MoveInboxSql).Run();
-        Statement("DELETE FROM jobs_inbox").Run();
+        Statement("SAVEPOINT move_inbox;").Run();
+        try
+        {
+            Statement(MoveInboxSql).Run();
+            Statement("DELETE FROM jobs_inbox").Run();
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteErrors.Full && InTransaction)
+        {
+            Statement("ROLLBACK TO move_inbox;").Run();
+        }
+        Statement("RELEASE move_inbox;").Run();
     }
+
+    /// <summary>Whether the connection is inside a transaction (SQLite may end one itself on a failure).</summary>
+    private bool InTransaction => SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0;
 
     /// <summary>
     /// Writes a job whose id was made here to the inbox, unless a job in jobs holds that id: how many

@@ -150,7 +150,7 @@ internal static class SqliteSchema
         """
         CREATE TABLE jobs_inbox (
             seq               INTEGER PRIMARY KEY,      -- the order jobs came in, kept when they move
-            id                TEXT NOT NULL,            -- unique across both tables, checked on insert
+            id                TEXT NOT NULL,            -- made by Core (given ids go to jobs), checked against jobs
             command           TEXT NOT NULL,
             shell             TEXT NOT NULL,
             queue             TEXT NOT NULL,

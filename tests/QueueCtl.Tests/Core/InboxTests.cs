@@ -205,4 +205,44 @@ public class InboxTests
         Assert.Equal(0, Waiting(q));
         Assert.Equal(delayed.NextRunAt.AddHours(-2), q.Queue.GetJob(delayed.Id).NextRunAt);
     }
+
+    [Fact]
+    public void A_file_too_full_to_move_the_inbox_still_takes_outcomes_and_claims_and_moves_it_once_room_is_made()
+    {
+        using var temp = new QueueCtl.Tests.Support.TempQueue();
+        var limit = new StoreOptions { MaxPageCount = 64 };
+        using var queue = JobQueue.Open(temp.DatabasePath, options: limit);
+        using var worker = SqliteQueueStore.Open(temp.DatabasePath, options: limit);
+        var padding = new string('x', 2_000);
+        for (var batch = 0; ; batch++)
+        {
+            try { queue.EnqueueMany(Enumerable.Range(0, 10).Select(n => new JobSpec { Id = $"old-{batch}-{n}", Command = "echo " + padding })); }
+            catch (QueueException e) when (e.Kind == QueueErrorKind.Full) { break; }
+        }
+        // A little room, filled by jobs that wait in the inbox, until that is refused too.
+        queue.RemoveJobs(new JobFilter { Ids = ["old-0-0", "old-0-1", "old-0-2", "old-0-3"] });
+        var waiting = new List<string>();
+        while (true)
+        {
+            try { waiting.Add(queue.Enqueue(new JobSpec { Command = "echo " + padding }).Id); }
+            catch (QueueException e) when (e.Kind == QueueErrorKind.Full) { break; }
+        }
+        Assert.NotEmpty(waiting);
+        Assert.Equal(waiting.Count, temp.Scalar("SELECT count(*) FROM jobs_inbox"));
+
+        // The claim's transaction cannot move them, and claims what is in jobs all the same; its outcome is recorded.
+        var config = worker.GetConfig();
+        var claimed = worker.Claim("w1", [], 1, config).Single();
+        Assert.StartsWith("old-", claimed.Id);
+        var finished = worker.Finish("w1", [(claimed, AttemptResult.Success())], config).Single();
+        Assert.True(finished.Applied);
+        Assert.Equal(JobState.Completed, finished.NewState);
+        Assert.Equal(waiting.Count, temp.Scalar("SELECT count(*) FROM jobs_inbox"));
+
+        // Room made: the next read moves them, in their order, behind the older jobs.
+        queue.RemoveJobs(new JobFilter { States = [JobState.Completed] });
+        queue.RemoveJobs(new JobFilter { Ids = queue.ListJobs().Where(j => j.Id.StartsWith("old-", StringComparison.Ordinal)).Take(10).Select(j => j.Id).ToList() });
+        Assert.Equal(waiting, queue.ListJobs().Select(j => j.Id).Where(id => !id.StartsWith("old-", StringComparison.Ordinal)));
+        Assert.Equal(0, temp.Scalar("SELECT count(*) FROM jobs_inbox"));
+    }
 }
