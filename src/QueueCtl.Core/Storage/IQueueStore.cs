@@ -17,7 +17,7 @@ internal interface IQueueStore : IDisposable
     IClock Clock { get; }
 
     EnqueueResult Enqueue(IEnumerable<JobSpecValidator.ValidJob> jobs, DuplicatePolicy duplicates);
-    /// <summary>Enqueues one job and reads it back as stored, in one transaction: whether it was added, and the job (the existing one when skipped).</summary>
+    /// <summary>Enqueues one job in one transaction and returns it as stored: whether it was added, and the job (the existing one when skipped).</summary>
     (bool Added, QueueJob Job) EnqueueOne(JobSpecValidator.ValidJob job, DuplicatePolicy duplicates);
 
     IReadOnlyList<ClaimedJob> Claim(string workerId, IReadOnlyList<string> queues, int limit, QueueConfig config);

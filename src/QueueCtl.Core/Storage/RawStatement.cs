@@ -92,6 +92,15 @@ internal sealed class RawStatement : IDisposable
         return false;
     }
 
+    /// <summary>The first column of the statement's one row, as a number; the statement is reset after.</summary>
+    public long Scalar()
+    {
+        if (!Step()) throw new InvalidOperationException("the statement returned no row");
+        var value = Int64(0);
+        Reset();
+        return value;
+    }
+
     /// <summary>The rowid of the row the connection's last successful INSERT wrote.</summary>
     public long LastInsertRowId => raw.sqlite3_last_insert_rowid(_db);
 

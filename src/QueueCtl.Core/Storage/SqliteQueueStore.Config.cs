@@ -22,14 +22,7 @@ internal sealed partial class SqliteQueueStore
         return _config;
     }, moveInbox: false);
 
-    private long DataVersion()
-    {
-        var pragma = Statement("PRAGMA data_version");
-        pragma.Step();
-        var version = pragma.Int64(0);
-        pragma.Reset();
-        return version;
-    }
+    private long DataVersion() => Statement("PRAGMA data_version").Scalar();
 
     public IReadOnlyList<QueueConfigEntry> GetConfigEntries()
     {

@@ -39,14 +39,7 @@ internal sealed partial class SqliteQueueStore
           FROM jobs_inbox ORDER BY seq
         """;
 
-    private bool InboxHoldsJobs()
-    {
-        var holds = Statement(InboxHoldsJobsSql);
-        holds.Step();
-        var any = holds.Int32(0) == 1;
-        holds.Reset();
-        return any;
-    }
+    private bool InboxHoldsJobs() => Statement(InboxHoldsJobsSql).Scalar() == 1;
 
     /// <summary>
     /// Moves every job waiting in the inbox into jobs; only inside a write transaction. A file at

@@ -53,6 +53,21 @@ public sealed class RawStatementTests : IDisposable
     }
 
     [Fact]
+    public void A_scalar_is_the_first_column_of_the_one_row_and_the_statement_runs_again_after_it()
+    {
+        using var count = new RawStatement(_connection, "SELECT count(*) FROM t WHERE k > ?1");
+        using var insert = new RawStatement(_connection, "INSERT INTO t (k, a, b) VALUES (?1, 'x', NULL)");
+        foreach (var k in new long[] { 1, 2, 3 }) insert.Bind(1, k).Run();
+
+        Assert.Equal(3, count.Bind(1, 0).Scalar());
+        Assert.Equal(1, count.Bind(1, 2).Scalar());
+        insert.Bind(1, 4).Run(); // reset by Scalar, so it holds no read open
+        Assert.Equal(2, count.Scalar());
+        using var none = new RawStatement(_connection, "SELECT k FROM t WHERE k < 0");
+        Assert.Throws<InvalidOperationException>(() => none.Scalar());
+    }
+
+    [Fact]
     public void Rows_are_read_through_the_column_methods_and_a_run_stopped_part_way_can_run_again()
     {
         using (var insert = new RawStatement(_connection, "INSERT INTO t (k, a, b) VALUES (?1, ?2, ?3)"))
