@@ -1,3 +1,4 @@
+using System.Buffers;
 using QueueCtl.Core.Errors;
 
 namespace QueueCtl.Core.Jobs;
@@ -8,6 +9,10 @@ public static class JobId
     public const int MaxLength = 128;
     // Crockford base32: no I, L, O, U, so generated ids never read ambiguously.
     private const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+    /// <summary>The characters of ids and queue names: A-Z a-z 0-9 . _ : -</summary>
+    internal static readonly SearchValues<char> NameCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-");
 
     public static bool IsValid(string? id) => Describe(id) is null;
 
@@ -24,12 +29,10 @@ public static class JobId
     {
         if (string.IsNullOrEmpty(id)) return "it is empty";
         if (id.Length > MaxLength) return $"it is {id.Length} characters long";
-        foreach (var c in id)
-        {
-            var ok = c is >= 'A' and <= 'Z' or >= 'a' and <= 'z' or >= '0' and <= '9' or '.' or '_' or ':' or '-';
-            if (!ok) return char.IsControl(c) ? $"it contains the control character U+{(int)c:X4}" : $"it contains '{c}'";
-        }
-        return null;
+        var bad = id.AsSpan().IndexOfAnyExcept(NameCharacters);
+        if (bad < 0) return null;
+        var c = id[bad];
+        return char.IsControl(c) ? $"it contains the control character U+{(int)c:X4}" : $"it contains '{c}'";
     }
 
     internal static string Quote(string? value)

@@ -73,8 +73,8 @@ internal static class JobSpecValidator
         {
             0 => "it is empty",
             > JobLimits.MaxQueueLength => $"it is {queue.Length} characters long",
-            _ => queue.All(c => c is >= 'A' and <= 'Z' or >= 'a' and <= 'z' or >= '0' and <= '9' or '.' or '_' or ':' or '-')
-                ? null : "it contains characters other than A-Z a-z 0-9 . _ : -",
+            // Checked for every job of a batch: vectorised, and without the enumerator LINQ's All allocated.
+            _ => queue.AsSpan().ContainsAnyExcept(JobId.NameCharacters) ? "it contains characters other than A-Z a-z 0-9 . _ : -" : null,
         };
         if (problem is not null)
             throw QueueException.Invalid("InvalidQueueName", $"Queue name {JobId.Quote(queue)} is not valid: {problem}. Queue names are 1-{JobLimits.MaxQueueLength} characters of A-Z a-z 0-9 . _ : -", queue);
