@@ -28,8 +28,8 @@ internal sealed class BatchValidation : IEnumerable<JobSpecValidator.ValidJob>, 
     // heap, where collections during the batch do not copy them. A batch checked at once has chunks
     // of 512 (about 45 KB), below the 85,000 bytes from which an array goes there: as a large object
     // each, the cmdlet's batches of 1,000 were 5-10% slower.
-    private const int LargeChunkBits = 12;
-    private const int SmallChunkBits = 9;
+    internal const int LargeChunkBits = 12;
+    internal const int SmallChunkBits = 9;
     private readonly int _chunkBits;
     private int ChunkSize => 1 << _chunkBits;
 

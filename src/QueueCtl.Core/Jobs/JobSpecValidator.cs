@@ -5,8 +5,8 @@ namespace QueueCtl.Core.Jobs;
 /// <summary>Checks a <see cref="JobSpec"/> and fills in its defaults, or says exactly what is wrong.</summary>
 internal static class JobSpecValidator
 {
-    // A struct: a batch keeps every job until its commit, in arrays of 512 (BatchValidation), and
-    // an object per job was half of what each collection during a large batch had to copy.
+    // A struct: a batch keeps every job until its commit, in arrays (BatchValidation), and an
+    // object per job was half of what each collection during a large batch had to copy.
     internal readonly record struct ValidJob(
         string Id, string Command, JobShell Shell, string Queue, int Priority, int? MaxRetries,
         int? TimeoutSec, DateTimeOffset RunAt, string? WorkingDirectory, string? EnvironmentJson)

@@ -16,22 +16,36 @@ public class BatchValidationTests
     private static List<JobSpec> Specs(int count) =>
         Enumerable.Range(0, count).Select(i => new JobSpec { Command = $"echo {i}", Priority = i % 3 }).ToList();
 
-    [Fact]
-    public void A_large_batch_is_stored_whole_in_order_with_ids_that_sort_as_given()
+    private const int SmallChunk = 1 << BatchValidation.SmallChunkBits;
+    private const int LargeChunk = 1 << BatchValidation.LargeChunkBits;
+
+    /// <summary>
+    /// Either side of where the checked jobs' chunks end: a batch checked at once keeps them in
+    /// chunks of 512, one checked in the background in chunks of 4,096.
+    /// </summary>
+    public static TheoryData<int> Sizes => new()
+    {
+        SmallChunk - 1, SmallChunk, SmallChunk + 1, 2 * SmallChunk + 3, BatchValidation.InBackgroundFrom - 1,
+        BatchValidation.InBackgroundFrom, LargeChunk + 1, Large,
+    };
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void A_batch_is_stored_whole_in_order_with_ids_that_sort_as_given(int count)
     {
         using var q = new CoreQueue();
-        var specs = Specs(Large);
+        var specs = Specs(count);
 
         var result = q.Queue.EnqueueMany(specs);
 
-        Assert.Equal(Large, result.Added.Count);
+        Assert.Equal(count, result.Added.Count);
         Assert.Empty(result.Skipped);
         // Made on the checking thread, the ids still count up in the batch's order.
         for (var i = 1; i < result.Added.Count; i++)
             Assert.True(string.CompareOrdinal(result.Added[i - 1], result.Added[i]) < 0, $"id {i} does not sort after id {i - 1}");
         var stored = (string)q.Scalar("SELECT group_concat(command || ':' || priority, ',') FROM (SELECT command, priority FROM jobs ORDER BY seq)")!;
         Assert.Equal(string.Join(",", specs.Select(s => $"{s.Command}:{s.Priority}")), stored);
-        foreach (var at in new[] { 0, Large / 2, Large - 1 })
+        foreach (var at in new[] { 0, count / 2, count - 1 })
             Assert.Equal(specs[at].Command, q.Queue.GetJob(result.Added[at]).Command);
     }
 
