@@ -36,6 +36,8 @@ public sealed class Worker
     // Claims from the claim loop and from slots take turns, so that together they never hold more
     // than the slots plus the prefetch; one slot at a time writes outcomes and claims (1 = busy).
     private readonly object _claimGate = new();
+    // Set (under _claimGate) when the slots' channel is closed: no job may be claimed after that.
+    private bool _claimsClosed;
     private int _refilling;
     // Started commands' process groups, recorded off the slots' path (see RecordProcessesLoop).
     private Channel<(RunningJob Job, int Pid)> _started = Channel.CreateUnbounded<(RunningJob, int)>();
@@ -135,6 +137,7 @@ public sealed class Worker
             var config = store.GetConfig();
             Recover(store, config);
             _ready = Channel.CreateUnbounded<RunningJob>();
+            _claimsClosed = false;
             _outcomes = Channel.CreateUnbounded<Outcome>();
             _started = Channel.CreateUnbounded<(RunningJob, int)>(new UnboundedChannelOptions { SingleReader = true });
             var slots = Enumerable.Range(0, _options.Slots).Select(_ => Task.Run(() => SlotLoop(store, wake, stop))).ToArray();
@@ -148,7 +151,7 @@ public sealed class Worker
             finally
             {
                 await ShutDown(store, wake, stop, stopNow).ConfigureAwait(false);
-                _ready.Writer.TryComplete();
+                CloseClaims();
                 await Task.WhenAll(slots).ConfigureAwait(false);
                 _started.Writer.TryComplete();
                 await processRecorder.ConfigureAwait(false);
@@ -205,6 +208,7 @@ public sealed class Worker
     {
         lock (_claimGate)
         {
+            if (_claimsClosed) return (0, 0);
             var want = _options.Slots + Prefetch() - _running.Count;
             if (want <= 0) return (want, 0);
             var jobs = store.Claim(Id, _options.Queues, want, config);
@@ -215,6 +219,21 @@ public sealed class Worker
                 _ready.Writer.TryWrite(running);
             }
             return (want, jobs.Count);
+        }
+    }
+
+    /// <summary>
+    /// Closes the slots' channel, and claiming with it. A slot that has just written its outcomes
+    /// claims again on its own thread; with --once the claim loop may already have found nothing
+    /// due and ended by then. A job claimed after the channel closed would reach no slot and stay
+    /// in processing until its lease ran out, so the two happen under the claims' lock.
+    /// </summary>
+    private void CloseClaims()
+    {
+        lock (_claimGate)
+        {
+            _claimsClosed = true;
+            _ready.Writer.TryComplete();
         }
     }
 

@@ -111,4 +111,43 @@ public sealed class SlotRefillTests
         Assert.Equal(2000 - done, temp.Scalar("SELECT count(*) FROM jobs WHERE state = 'pending' AND attempts = 0"));
         AttemptRows.AreOnePerRunOrHandBack(temp, done);
     }
+
+    /// <summary>
+    /// With --once (Drain) the claim loop ends as soon as nothing is due and nothing is held. A slot
+    /// that has just written its outcomes may still claim after that: a job that fell due in
+    /// between must not be claimed by a worker that is closing, or it would sit in processing,
+    /// run by no one, until its lease ran out (seen once in CI as a `worker run --once` that left
+    /// a retry in processing). Here the slot is held in the first job's Completed event until the
+    /// second job is due, well after the claim loop (which looks every 50 ms in a worker's first
+    /// seconds) has found nothing due and ended.
+    /// </summary>
+    [Fact]
+    public async Task A_worker_run_once_does_not_claim_a_job_that_falls_due_while_it_closes()
+    {
+        using var temp = new TempQueue();
+        var lateAt = DateTimeOffset.UtcNow.AddSeconds(3);
+        using (var queue = JobQueue.Open(temp.DatabasePath))
+        {
+            queue.Enqueue(new JobSpec { Id = "first", Command = "short" });
+            queue.Enqueue(new JobSpec { Id = "late", Command = "short", RunAt = lateAt });
+        }
+        long lateWaitingWhileHeld = -1;
+        var worker = new Worker(temp.DatabasePath, new WorkerOptions { Slots = 1, Drain = true }, new MillisecondExecutor());
+        worker.EventRaised += e =>
+        {
+            if (e.Kind != WorkerEventKind.Completed || e.JobId != "first") return;
+            // On the thread that wrote the outcome, before it claims again.
+            var wait = lateAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(300);
+            if (wait > TimeSpan.Zero) Thread.Sleep(wait);
+            lateWaitingWhileHeld = temp.Scalar("SELECT count(*) FROM jobs WHERE id = 'late' AND state = 'pending'");
+        };
+
+        await worker.RunAsync().WaitAsync(TimeSpan.FromMinutes(1));
+
+        // The claim loop left "late" alone: it ended before "late" was due.
+        Assert.Equal(1, lateWaitingWhileHeld);
+        Assert.Equal(1, temp.Scalar("SELECT count(*) FROM jobs WHERE id = 'first' AND state = 'completed'"));
+        Assert.Equal(1, temp.Scalar("SELECT count(*) FROM jobs WHERE id = 'late' AND state = 'pending'"));
+        Assert.Equal(0, temp.Scalar("SELECT count(*) FROM attempts WHERE job_id = 'late'"));
+    }
 }
