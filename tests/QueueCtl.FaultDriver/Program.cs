@@ -4,6 +4,10 @@
 //       appends each id to FILE only after its enqueue returned (so the log is what was acknowledged).
 //   hold-lock --db PATH --seconds S
 //       takes the database's write lock (BEGIN EXCLUSIVE), prints "locked", holds it S seconds.
+//   sqlite-settings --db PATH [--sqlite-first yes]
+//       enqueues one job and prints "memory_used N jobs M": N is 0 when SQLite keeps no memory
+//       statistics, one of the settings Core applies before SQLite starts in a process. With
+//       --sqlite-first, an in-memory connection starts SQLite before Core opens the queue.
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using QueueCtl.Core;
@@ -51,6 +55,18 @@ switch (args.FirstOrDefault())
             foreach (var id in ids) log.WriteLine(id);
             if (pause > 0) Thread.Sleep(pause);
         }
+        return 0;
+    }
+    case "sqlite-settings":
+    {
+        if (Option("sqlite-first", "no") == "yes")
+        {
+            using var first = new SqliteConnection("Data Source=:memory:");
+            first.Open();
+        }
+        using var queue = JobQueue.Open(Option("db"));
+        queue.Enqueue(new JobSpec { Command = "true" });
+        Console.WriteLine($"memory_used {SQLitePCL.raw.sqlite3_memory_used()} jobs {queue.ListJobs().Count}");
         return 0;
     }
     case "hold-lock":
