@@ -86,6 +86,9 @@ namespace QueueCtl.Bench
             string sqlite;
             using (var c = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=:memory:"))
             {
+                // The bench's first connection: SQLite takes Core's process settings only before it starts,
+                // and every row in this process should run it as queuectl's processes do.
+                QueueCtl.Core.Storage.SqliteProcessSettings.Apply();
                 c.Open();
                 using var v = c.CreateCommand();
                 v.CommandText = "select sqlite_version()";
