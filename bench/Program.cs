@@ -84,11 +84,11 @@ namespace QueueCtl.Bench
             try { cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu; }
             catch (IOException) { }
             string sqlite;
+            // The bench's first connection: SQLite takes Core's process settings only before it starts,
+            // and every row in this process should run it as queuectl's processes do.
+            QueueCtl.Core.Storage.SqliteProcessSettings.Apply();
             using (var c = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=:memory:"))
             {
-                // The bench's first connection: SQLite takes Core's process settings only before it starts,
-                // and every row in this process should run it as queuectl's processes do.
-                QueueCtl.Core.Storage.SqliteProcessSettings.Apply();
                 c.Open();
                 using var v = c.CreateCommand();
                 v.CommandText = "select sqlite_version()";

@@ -30,7 +30,7 @@ internal static class SqliteDatabase
         }.ToString());
         try
         {
-            SqliteProcessSettings.Apply(); // after the connection's type has set up SQLitePCL, before SQLite starts
+            SqliteProcessSettings.Apply(); // before SQLite starts in this process
             connection.Open();
             Execute(connection, $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds};");
             // Look before changing anything: switching to WAL rewrites the file header, so a file that

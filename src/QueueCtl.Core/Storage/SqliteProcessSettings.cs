@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
 namespace QueueCtl.Core.Storage;
@@ -27,6 +29,9 @@ internal static class SqliteProcessSettings
         {
             if (_applied) return;
             _applied = true;
+            // SQLitePCL learns which native SQLite to call when Microsoft.Data.Sqlite's connection type
+            // is first used; until then raw calls fail. Starting that type does not start SQLite.
+            RuntimeHelpers.RunClassConstructor(typeof(SqliteConnection).TypeHandle);
             raw.sqlite3_config(raw.SQLITE_CONFIG_MULTITHREAD);
             raw.sqlite3_config(raw.SQLITE_CONFIG_MEMSTATUS, 0);
         }
